@@ -1,0 +1,169 @@
+/**
+ * The library entry point: `createApflow()` opens the database (embedded PGlite by
+ * default, PostgreSQL with a URL), starts this node's engine, and returns the task
+ * operations every interface is built on.
+ */
+import { randomBytes } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { hostname } from "node:os";
+import path from "node:path";
+import { type ApflowConfig, loadConfig } from "./config.js";
+import { systemClock } from "./core/clock.js";
+import { Engine } from "./core/engine.js";
+import { LocalEventBus } from "./core/event-bus.js";
+import type { Executor, Logger } from "./core/executor.js";
+import { ExecutorRegistry } from "./core/executor-registry.js";
+import { createLogger } from "./core/logger.js";
+import type { EventListener } from "./core/ports.js";
+import { type CreateTreeOptions, TaskService } from "./core/task-service.js";
+import { builtinExecutors } from "./executors/builtin.js";
+import { type Database, MEMORY_DATA_DIR, openDatabase } from "./storage/database.js";
+import { SqlTaskStore } from "./storage/sql-task-store.js";
+
+export interface ApflowOptions extends Partial<ApflowConfig> {
+  /** Executors to register besides the built-in ones. */
+  executors?: Executor[];
+  /** Run tasks on this node (default true; false serves reads and writes only). */
+  runTasks?: boolean;
+  logger?: Logger;
+  /** Written into the data-dir lock so a second process can find this one's API. */
+  apiUrl?: string;
+  /** Diagnostics: called with every SQL statement Prisma sends. */
+  onQuery?: (sql: string) => void;
+}
+
+export interface Apflow {
+  readonly nodeId: string;
+  readonly config: ApflowConfig;
+  readonly database: Database;
+  readonly executors: ExecutorRegistry;
+  readonly engine: Engine | null;
+  readonly bus: LocalEventBus;
+  readonly tasks: TaskService;
+  readonly logger: Logger;
+  /** Creates a tree from apflow's flat task array (or `TaskBuilder.build()`); returns the root. */
+  createTree: TaskService["createTree"];
+  getTask: TaskService["getTask"];
+  getTaskTree: TaskService["getTaskTree"];
+  listTasks: TaskService["listTasks"];
+  executeTask: TaskService["execute"];
+  cancelTask: TaskService["cancel"];
+  copyTask: TaskService["copy"];
+  deleteTask: TaskService["delete"];
+  events: TaskService["events"];
+  waitForTree: TaskService["waitForTree"];
+  /** Listens to one tree's committed events (or all with "*"); returns unsubscribe. */
+  subscribe(treeId: string, listener: EventListener): () => void;
+  registerExecutor(executor: Executor): void;
+  /** Stops the engine (running tasks get the shutdown grace, then are requeued) and closes the database. */
+  close(): Promise<void>;
+}
+
+export type { CreateTreeOptions };
+
+export async function createApflow(options: ApflowOptions = {}): Promise<Apflow> {
+  const { executors: extra = [], runTasks = true, apiUrl, onQuery, logger: givenLogger, ...overrides } = options;
+  const config: ApflowConfig = { ...loadConfig(), ...definedOnly(overrides) };
+  if (overrides.databaseUrl === undefined && "databaseUrl" in overrides) config.databaseUrl = undefined;
+  const logger = givenLogger ?? createLogger(config.logLevel);
+  const database = await openDatabase({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.databaseUrl ? undefined : config.dataDir,
+    apiUrl,
+    logger,
+    onQuery,
+  });
+  try {
+    const nodeId = config.nodeId ?? (await defaultNodeId(database));
+    const registry = new ExecutorRegistry([
+      ...builtinExecutors({
+        allowCommand: config.allowCommand,
+        allowPrivateUrls: config.allowPrivateUrls,
+        allowedCommands: config.allowedCommands,
+      }),
+      ...extra,
+    ]);
+    const bus = new LocalEventBus((error) => logger.error("event listener failed", { error }));
+    const store = new SqlTaskStore(database.sql);
+    const engine = runTasks
+      ? new Engine({
+          store,
+          executors: registry,
+          bus,
+          clock: systemClock,
+          nodeId,
+          logger,
+          maxParallel: config.maxParallelTasks,
+          leaseMs: config.leaseMs,
+          pollIntervalMs: config.pollIntervalMs,
+          retry: config.retry,
+        })
+      : null;
+    const tasks = new TaskService(store, registry, bus, engine);
+    await engine?.start();
+    logger.info("apflow started", {
+      node: nodeId,
+      storage: database.dialect,
+      ...(database.dataDir ? { dataDir: database.dataDir } : {}),
+    });
+    let closing: Promise<void> | null = null;
+    return {
+      nodeId,
+      config,
+      database,
+      executors: registry,
+      engine,
+      bus,
+      tasks,
+      logger,
+      createTree: (input: unknown, opts?: CreateTreeOptions) => tasks.createTree(input, opts),
+      getTask: (id) => tasks.getTask(id),
+      getTaskTree: (id) => tasks.getTaskTree(id),
+      listTasks: (query) => tasks.listTasks(query),
+      executeTask: (id, opts) => tasks.execute(id, opts),
+      cancelTask: (id, message) => tasks.cancel(id, message),
+      copyTask: (id, opts) => tasks.copy(id, opts),
+      deleteTask: (id) => tasks.delete(id),
+      events: (treeId, after, limit) => tasks.events(treeId, after, limit),
+      waitForTree: (treeId, opts) => tasks.waitForTree(treeId, opts),
+      subscribe: (treeId, listener) => bus.subscribe(treeId, listener),
+      registerExecutor: (executor) => {
+        registry.register(executor);
+      },
+      close() {
+        closing ??= (async () => {
+          await engine?.stop(config.shutdownGraceMs);
+          await database.close();
+          logger.info("apflow stopped", { node: nodeId });
+        })();
+        return closing;
+      },
+    };
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
+
+/**
+ * An embedded node keeps its id in the data directory: after a crash the restarted
+ * process recognises its own leases and requeues them at once instead of waiting
+ * for them to expire. A server node gets a fresh id per process.
+ */
+async function defaultNodeId(database: Database): Promise<string> {
+  const generated = `${hostname()}-${randomBytes(4).toString("hex")}`;
+  if (!database.dataDir || database.dataDir === MEMORY_DATA_DIR) return generated;
+  const file = path.join(database.dataDir, "node-id");
+  try {
+    const stored = (await readFile(file, "utf8")).trim();
+    if (stored) return stored;
+  } catch {
+    // First start in this directory.
+  }
+  await writeFile(file, `${generated}\n`);
+  return generated;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

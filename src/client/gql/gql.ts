@@ -1,0 +1,112 @@
+/* eslint-disable */
+import * as types from './graphql.js';
+import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-node/core';
+
+/**
+ * Map of all GraphQL operations in the project.
+ *
+ * This map has several performance disadvantages:
+ * 1. It is not tree-shakeable, so it will include all operations in the project.
+ * 2. It is not minifiable, so the string of a GraphQL query will be multiple times inside the bundle.
+ * 3. It does not support dead code elimination, so it will add unused operations.
+ *
+ * Therefore it is highly recommended to use the babel or swc plugin for production.
+ * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
+ */
+type Documents = {
+    "\n  mutation CreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      name\n      status\n      treeId\n      children {\n        id\n        name\n        dependencies {\n          required\n          task {\n            name\n          }\n        }\n      }\n    }\n  }\n": typeof types.CreateTreeDocument,
+    "\n  query TaskTree($id: ID!) {\n    task(id: $id) {\n      id\n      status\n      progress\n      result\n      rollup {\n        total\n        completed\n        failed\n        progress\n      }\n      children {\n        name\n        status\n        result\n        errorCode\n        attempt\n        parent {\n          id\n        }\n        root {\n          id\n        }\n        dependents {\n          name\n        }\n      }\n    }\n  }\n": typeof types.TaskTreeDocument,
+    "\n  query ListTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          priority\n        }\n      }\n    }\n  }\n": typeof types.ListTasksDocument,
+    "\n  query Executors {\n    executors {\n      id\n      description\n      inputSchema\n      available\n      unavailableReason\n    }\n  }\n": typeof types.ExecutorsDocument,
+    "\n  mutation UpdateTask($id: ID!, $input: UpdateTaskInput!) {\n    updateTask(id: $id, input: $input) {\n      name\n      priority\n      inputs\n    }\n  }\n": typeof types.UpdateTaskDocument,
+    "\n  mutation Lifecycle($id: ID!) {\n    copyTask(id: $id) {\n      id\n      status\n      children {\n        name\n      }\n    }\n  }\n": typeof types.LifecycleDocument,
+    "\n  mutation DeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n": typeof types.DeleteTaskDocument,
+    "\n  mutation ExecuteTask($id: ID!, $rerunAll: Boolean) {\n    executeTask(id: $id, rerunAll: $rerunAll) {\n      id\n      status\n    }\n  }\n": typeof types.ExecuteTaskDocument,
+    "\n  query TaskEvents($id: ID!, $first: Int, $after: String) {\n    task(id: $id) {\n      events(first: $first, after: $after) {\n        edges {\n          node {\n            id\n            seq\n            type\n            status\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.TaskEventsDocument,
+    "\n  query NestedTree($id: ID!) {\n    task(id: $id) {\n      ...TreeLevel\n      children {\n        ...TreeLevel\n        children {\n          ...TreeLevel\n          children {\n            ...TreeLevel\n          }\n        }\n      }\n    }\n  }\n  fragment TreeLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n        name\n      }\n    }\n    dependents {\n      id\n      name\n    }\n    rollup {\n      total\n      progress\n    }\n  }\n": typeof types.NestedTreeDocument,
+    "\n    subscription TaskStatusChanged($id: ID!) {\n      taskStatusChanged(id: $id) {\n        id\n        status\n        progress\n      }\n    }\n  ": typeof types.TaskStatusChangedDocument,
+    "\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  ": typeof types.TreeEventsDocument,
+};
+const documents: Documents = {
+    "\n  mutation CreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      name\n      status\n      treeId\n      children {\n        id\n        name\n        dependencies {\n          required\n          task {\n            name\n          }\n        }\n      }\n    }\n  }\n": types.CreateTreeDocument,
+    "\n  query TaskTree($id: ID!) {\n    task(id: $id) {\n      id\n      status\n      progress\n      result\n      rollup {\n        total\n        completed\n        failed\n        progress\n      }\n      children {\n        name\n        status\n        result\n        errorCode\n        attempt\n        parent {\n          id\n        }\n        root {\n          id\n        }\n        dependents {\n          name\n        }\n      }\n    }\n  }\n": types.TaskTreeDocument,
+    "\n  query ListTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          priority\n        }\n      }\n    }\n  }\n": types.ListTasksDocument,
+    "\n  query Executors {\n    executors {\n      id\n      description\n      inputSchema\n      available\n      unavailableReason\n    }\n  }\n": types.ExecutorsDocument,
+    "\n  mutation UpdateTask($id: ID!, $input: UpdateTaskInput!) {\n    updateTask(id: $id, input: $input) {\n      name\n      priority\n      inputs\n    }\n  }\n": types.UpdateTaskDocument,
+    "\n  mutation Lifecycle($id: ID!) {\n    copyTask(id: $id) {\n      id\n      status\n      children {\n        name\n      }\n    }\n  }\n": types.LifecycleDocument,
+    "\n  mutation DeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n": types.DeleteTaskDocument,
+    "\n  mutation ExecuteTask($id: ID!, $rerunAll: Boolean) {\n    executeTask(id: $id, rerunAll: $rerunAll) {\n      id\n      status\n    }\n  }\n": types.ExecuteTaskDocument,
+    "\n  query TaskEvents($id: ID!, $first: Int, $after: String) {\n    task(id: $id) {\n      events(first: $first, after: $after) {\n        edges {\n          node {\n            id\n            seq\n            type\n            status\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": types.TaskEventsDocument,
+    "\n  query NestedTree($id: ID!) {\n    task(id: $id) {\n      ...TreeLevel\n      children {\n        ...TreeLevel\n        children {\n          ...TreeLevel\n          children {\n            ...TreeLevel\n          }\n        }\n      }\n    }\n  }\n  fragment TreeLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n        name\n      }\n    }\n    dependents {\n      id\n      name\n    }\n    rollup {\n      total\n      progress\n    }\n  }\n": types.NestedTreeDocument,
+    "\n    subscription TaskStatusChanged($id: ID!) {\n      taskStatusChanged(id: $id) {\n        id\n        status\n        progress\n      }\n    }\n  ": types.TaskStatusChangedDocument,
+    "\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  ": types.TreeEventsDocument,
+};
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ *
+ *
+ * @example
+ * ```ts
+ * const query = graphql(`query GetUser($id: ID!) { user(id: $id) { name } }`);
+ * ```
+ *
+ * The query argument is unknown!
+ * Please regenerate the types.
+ */
+export function graphql(source: string): unknown;
+
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      name\n      status\n      treeId\n      children {\n        id\n        name\n        dependencies {\n          required\n          task {\n            name\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      name\n      status\n      treeId\n      children {\n        id\n        name\n        dependencies {\n          required\n          task {\n            name\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TaskTree($id: ID!) {\n    task(id: $id) {\n      id\n      status\n      progress\n      result\n      rollup {\n        total\n        completed\n        failed\n        progress\n      }\n      children {\n        name\n        status\n        result\n        errorCode\n        attempt\n        parent {\n          id\n        }\n        root {\n          id\n        }\n        dependents {\n          name\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TaskTree($id: ID!) {\n    task(id: $id) {\n      id\n      status\n      progress\n      result\n      rollup {\n        total\n        completed\n        failed\n        progress\n      }\n      children {\n        name\n        status\n        result\n        errorCode\n        attempt\n        parent {\n          id\n        }\n        root {\n          id\n        }\n        dependents {\n          name\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ListTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          priority\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ListTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          priority\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Executors {\n    executors {\n      id\n      description\n      inputSchema\n      available\n      unavailableReason\n    }\n  }\n"): (typeof documents)["\n  query Executors {\n    executors {\n      id\n      description\n      inputSchema\n      available\n      unavailableReason\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateTask($id: ID!, $input: UpdateTaskInput!) {\n    updateTask(id: $id, input: $input) {\n      name\n      priority\n      inputs\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateTask($id: ID!, $input: UpdateTaskInput!) {\n    updateTask(id: $id, input: $input) {\n      name\n      priority\n      inputs\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Lifecycle($id: ID!) {\n    copyTask(id: $id) {\n      id\n      status\n      children {\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Lifecycle($id: ID!) {\n    copyTask(id: $id) {\n      id\n      status\n      children {\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ExecuteTask($id: ID!, $rerunAll: Boolean) {\n    executeTask(id: $id, rerunAll: $rerunAll) {\n      id\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation ExecuteTask($id: ID!, $rerunAll: Boolean) {\n    executeTask(id: $id, rerunAll: $rerunAll) {\n      id\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query TaskEvents($id: ID!, $first: Int, $after: String) {\n    task(id: $id) {\n      events(first: $first, after: $after) {\n        edges {\n          node {\n            id\n            seq\n            type\n            status\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query TaskEvents($id: ID!, $first: Int, $after: String) {\n    task(id: $id) {\n      events(first: $first, after: $after) {\n        edges {\n          node {\n            id\n            seq\n            type\n            status\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query NestedTree($id: ID!) {\n    task(id: $id) {\n      ...TreeLevel\n      children {\n        ...TreeLevel\n        children {\n          ...TreeLevel\n          children {\n            ...TreeLevel\n          }\n        }\n      }\n    }\n  }\n  fragment TreeLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n        name\n      }\n    }\n    dependents {\n      id\n      name\n    }\n    rollup {\n      total\n      progress\n    }\n  }\n"): (typeof documents)["\n  query NestedTree($id: ID!) {\n    task(id: $id) {\n      ...TreeLevel\n      children {\n        ...TreeLevel\n        children {\n          ...TreeLevel\n          children {\n            ...TreeLevel\n          }\n        }\n      }\n    }\n  }\n  fragment TreeLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n        name\n      }\n    }\n    dependents {\n      id\n      name\n    }\n    rollup {\n      total\n      progress\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    subscription TaskStatusChanged($id: ID!) {\n      taskStatusChanged(id: $id) {\n        id\n        status\n        progress\n      }\n    }\n  "): (typeof documents)["\n    subscription TaskStatusChanged($id: ID!) {\n      taskStatusChanged(id: $id) {\n        id\n        status\n        progress\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  "): (typeof documents)["\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  "];
+
+export function graphql(source: string) {
+  return (documents as any)[source] ?? {};
+}
+
+export type DocumentType<TDocumentNode extends DocumentNode<any, any>> = TDocumentNode extends DocumentNode<  infer TType,  any>  ? TType  : never;

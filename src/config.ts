@@ -1,0 +1,137 @@
+/**
+ * apflow's configuration: every setting, its default, and its validation, in one
+ * place. This is the only module that reads process.env; everything else receives
+ * a typed ApflowConfig. Timings keep the Python apflow's setting names (seconds).
+ */
+import { z } from "zod";
+import { ApflowError, ErrorCode } from "./core/errors.js";
+
+const flag = z
+  .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""])
+  .transform((v) => ["1", "true", "yes", "on"].includes(v));
+const seconds = z.coerce.number().positive();
+
+/** Environment variable -> (schema, default, description). The README's table is generated from this. */
+export const SETTINGS = {
+  DATABASE_URL: {
+    schema: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must start with postgresql://")
+      .optional(),
+    description: "PostgreSQL connection string. Unset: embedded PGlite in APFLOW_DATA_DIR.",
+  },
+  APFLOW_DATA_DIR: { schema: z.string().min(1).default("./.apflow"), description: "Embedded database directory." },
+  APFLOW_MAX_PARALLEL_TASKS: {
+    schema: z.coerce.number().int().min(1).max(10_000).default(10),
+    description: "Tasks one node runs at once.",
+  },
+  APFLOW_NODE_ID: {
+    schema: z.string().min(1).max(200).optional(),
+    description: "This node's id. Default: kept in the data dir (embedded) or generated (PostgreSQL).",
+  },
+  APFLOW_LEASE_DURATION: { schema: seconds.default(30), description: "Task lease length, seconds." },
+  APFLOW_POLL_INTERVAL: { schema: seconds.default(5), description: "Idle nodes look for work this often, seconds." },
+  APFLOW_RETRY_BASE_DELAY: { schema: seconds.default(1), description: "First retry delay before jitter, seconds." },
+  APFLOW_RETRY_MAX_DELAY: { schema: seconds.default(60), description: "Longest retry delay, seconds." },
+  APFLOW_SHUTDOWN_GRACE: {
+    schema: z.coerce.number().min(0).default(10),
+    description: "On SIGTERM, running tasks get this long to finish before they are requeued, seconds.",
+  },
+  APFLOW_LOG_LEVEL: {
+    schema: z.enum(["debug", "info", "warn", "error", "silent"]).default("info"),
+    description: "Log level (JSON lines on stderr).",
+  },
+  PORT: { schema: z.coerce.number().int().min(0).max(65535).default(4000), description: "GraphQL server port." },
+  HOST: { schema: z.string().min(1).default("127.0.0.1"), description: "GraphQL server address (0.0.0.0 for all)." },
+  APFLOW_GRAPHQL_MAX_DEPTH: {
+    schema: z.coerce.number().int().min(1).default(16),
+    description: "Deepest GraphQL selection accepted.",
+  },
+  APFLOW_GRAPHQL_MAX_COST: {
+    schema: z.coerce.number().int().min(1).default(2_000_000),
+    description: "Highest estimated GraphQL operation cost accepted.",
+  },
+  APFLOW_GRAPHQL_MAX_BODY_BYTES: {
+    schema: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .default(5 * 1024 * 1024),
+    description: "Largest GraphQL request body or WebSocket message.",
+  },
+  APFLOW_STDIO_ALLOW_COMMAND: {
+    schema: flag.default(false),
+    description: "Let command_executor run host commands (off by default).",
+  },
+  APFLOW_STDIO_ALLOWED_COMMANDS: {
+    schema: z.string().optional(),
+    description: "Comma-separated executables command_executor may run (all when unset and allowed).",
+  },
+  APFLOW_REST_ALLOW_PRIVATE_URLS: {
+    schema: flag.default(false),
+    description: "Let rest_executor call loopback and private addresses (off by default).",
+  },
+} as const;
+
+type Settings = typeof SETTINGS;
+export type RawConfig = { [K in keyof Settings]: z.output<Settings[K]["schema"]> };
+
+export interface ApflowConfig {
+  databaseUrl: string | undefined;
+  dataDir: string;
+  maxParallelTasks: number;
+  nodeId: string | undefined;
+  leaseMs: number;
+  pollIntervalMs: number;
+  retry: { baseDelayMs: number; maxDelayMs: number };
+  shutdownGraceMs: number;
+  logLevel: RawConfig["APFLOW_LOG_LEVEL"];
+  allowCommand: boolean;
+  allowedCommands: string[] | undefined;
+  allowPrivateUrls: boolean;
+  port: number;
+  host: string;
+  graphql: { maxDepth: number; maxCost: number; maxBodyBytes: number };
+}
+
+/**
+ * Reads and validates the configuration. Every invalid setting is reported at once,
+ * naming the variable, what it must be and what it was.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApflowConfig {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [name, setting] of Object.entries(SETTINGS)) {
+    const value = env[name] === "" && name !== "APFLOW_STDIO_ALLOW_COMMAND" ? undefined : env[name];
+    const parsed = (setting.schema as z.ZodType).safeParse(value);
+    if (parsed.success) raw[name] = parsed.data;
+    else problems.push(`  - ${name}=${JSON.stringify(value)}: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+  }
+  if (problems.length > 0) {
+    throw new ApflowError(ErrorCode.CONFIG_ERROR, `invalid configuration:\n${problems.join("\n")}`);
+  }
+  const c = raw as RawConfig;
+  return {
+    databaseUrl: c.DATABASE_URL,
+    dataDir: c.APFLOW_DATA_DIR,
+    maxParallelTasks: c.APFLOW_MAX_PARALLEL_TASKS,
+    nodeId: c.APFLOW_NODE_ID,
+    leaseMs: c.APFLOW_LEASE_DURATION * 1000,
+    pollIntervalMs: c.APFLOW_POLL_INTERVAL * 1000,
+    retry: { baseDelayMs: c.APFLOW_RETRY_BASE_DELAY * 1000, maxDelayMs: c.APFLOW_RETRY_MAX_DELAY * 1000 },
+    shutdownGraceMs: c.APFLOW_SHUTDOWN_GRACE * 1000,
+    logLevel: c.APFLOW_LOG_LEVEL,
+    allowCommand: c.APFLOW_STDIO_ALLOW_COMMAND,
+    allowedCommands: c.APFLOW_STDIO_ALLOWED_COMMANDS?.split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    allowPrivateUrls: c.APFLOW_REST_ALLOW_PRIVATE_URLS,
+    port: c.PORT,
+    host: c.HOST,
+    graphql: {
+      maxDepth: c.APFLOW_GRAPHQL_MAX_DEPTH,
+      maxCost: c.APFLOW_GRAPHQL_MAX_COST,
+      maxBodyBytes: c.APFLOW_GRAPHQL_MAX_BODY_BYTES,
+    },
+  };
+}

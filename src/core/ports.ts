@@ -1,0 +1,168 @@
+/**
+ * The narrow ports the engine depends on. Storage implements TaskStore (memory,
+ * PGlite and PostgreSQL share one contract test suite); the engine never sees SQL.
+ */
+import type { TaskPatch } from "./tree-plan.js";
+import type {
+  DependencyRef,
+  JsonObject,
+  JsonValue,
+  OriginType,
+  Placement,
+  Task,
+  TaskEvent,
+  TaskStatus,
+} from "./types.js";
+
+/** A task ready to insert, produced by `planTree` (validated, ids resolved). */
+export interface NewTask {
+  id: string;
+  treeId: string;
+  parentId: string | null;
+  depth: number;
+  position: number;
+  name: string;
+  executor: string;
+  inputs: JsonObject;
+  params: JsonObject;
+  priority: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  idempotencyKey: string | null;
+  placement: Placement | null;
+  originType: OriginType;
+  originalTaskId: string | null;
+  userId: string | null;
+  dependencies: DependencyRef[];
+}
+
+export interface TreePlan {
+  rootId: string;
+  /** Parents come before their children. */
+  tasks: NewTask[];
+}
+
+/** A dependency of a claimed task, as its executor sees it. */
+export interface DependencyResult {
+  id: string;
+  name: string;
+  required: boolean;
+  status: TaskStatus;
+  result: JsonValue | null;
+}
+
+export interface ClaimedTask {
+  task: Task;
+  /** Fences every later write of this attempt: a write with a stale token changes nothing. */
+  leaseToken: string;
+  dependencies: DependencyResult[];
+}
+
+export type Outcome =
+  | { kind: "completed"; taskId: string; leaseToken: string; result: JsonValue }
+  | {
+      kind: "failed";
+      taskId: string;
+      leaseToken: string;
+      error: string;
+      errorCode: string;
+      /** Set when another attempt is due after this delay; otherwise the failure is final. */
+      retryInMs?: number;
+    };
+
+export interface ProgressUpdate {
+  taskId: string;
+  leaseToken: string;
+  progress: number;
+  message: string | null;
+}
+
+export interface TaskQuery {
+  status?: TaskStatus[];
+  executor?: string;
+  rootOnly?: boolean;
+  parentId?: string;
+  treeId?: string;
+  name?: string;
+  createdAfter?: Date;
+  createdBefore?: Date;
+  limit?: number;
+  offset?: number;
+}
+
+export interface RequeueOptions {
+  /** Re-run completed tasks too (default: only what is not completed). */
+  rerunAll: boolean;
+}
+
+export interface CancelResult {
+  events: TaskEvent[];
+  /** Tasks that were in progress: their executors must be aborted. */
+  running: string[];
+}
+
+export interface ClaimResult {
+  tasks: ClaimedTask[];
+  events: TaskEvent[];
+}
+
+export interface FinishResult {
+  events: TaskEvent[];
+  /** Outcomes dropped because their lease was no longer held (fencing). */
+  lost: string[];
+}
+
+export interface TaskStore {
+  /** For each given id that exists, the id of its tree. */
+  findTrees(ids: string[]): Promise<Map<string, string>>;
+  /** Task ids among `keys` already used as idempotency keys. */
+  findIdempotencyKeys(keys: string[]): Promise<Set<string>>;
+  /** Inserts a whole tree atomically; with `queue` its tasks are asked to run. */
+  createTree(plan: TreePlan, queue: boolean): Promise<TaskEvent[]>;
+  getTask(id: string): Promise<Task | null>;
+  /** Every task of a tree, parents before children, siblings by position. */
+  getTree(treeId: string): Promise<Task[]>;
+  listTasks(query: TaskQuery): Promise<Task[]>;
+  countTasks(query: TaskQuery): Promise<number>;
+  /** Stored events of a tree with seq > afterSeq, in seq order. */
+  listEvents(treeId: string, afterSeq: number, limit: number): Promise<TaskEvent[]>;
+  /** Tasks of the tree not yet terminal (0 when the tree is finished). */
+  openTaskCount(treeId: string): Promise<number>;
+  /**
+   * Asks the subtree of `taskId` to run, with the dependencies it needs: resets what
+   * is not completed (or everything with rerunAll) to pending. See `planRequeue`.
+   */
+  requeue(taskId: string, options: RequeueOptions): Promise<TaskEvent[]>;
+  /** Changes editable fields of a task that is not running; records an "updated" event. */
+  updateTask(taskId: string, patch: TaskPatch): Promise<TaskEvent[]>;
+  /** Claims up to `limit` ready tasks in (priority, createdAt, id) order, with a lease. */
+  claim(owner: string, limit: number, leaseMs: number): Promise<ClaimResult>;
+  /** Records outcomes (fenced by lease token) and their effects on dependents. */
+  finish(outcomes: Outcome[]): Promise<FinishResult>;
+  reportProgress(updates: ProgressUpdate[]): Promise<TaskEvent[]>;
+  /** Extends the leases still held; returns the task ids whose lease was lost. */
+  renewLeases(owner: string, leases: { taskId: string; leaseToken: string }[], leaseMs: number): Promise<string[]>;
+  /** Cancels a task with its descendants and required dependents (see `planCancel`). */
+  cancel(taskId: string, message: string): Promise<CancelResult>;
+  /** Returns to the queue every task leased by `owner` (a restarted node's own leases). */
+  releaseOwner(owner: string): Promise<TaskEvent[]>;
+  /** Returns to the queue tasks whose lease expired. */
+  reclaimExpired(limit: number): Promise<TaskEvent[]>;
+  /** Deletes a pending subtree (see `planDelete`). */
+  deleteSubtree(taskId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface Clock {
+  now(): Date;
+  /** Calls `fn` after `ms`; returns a function that cancels the timer. */
+  setTimer(ms: number, fn: () => void): () => void;
+}
+
+export type EventListener = (event: TaskEvent) => void;
+
+export interface EventBus {
+  publish(events: readonly TaskEvent[]): void;
+  /** Listens to one tree's events, or every event with "*". Returns unsubscribe. */
+  subscribe(treeId: string, listener: EventListener): () => void;
+}

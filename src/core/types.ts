@@ -1,0 +1,101 @@
+/** The task model of the behaviour contract (shared/docs/semantics.md). */
+
+export const TASK_STATUSES = ["pending", "in_progress", "completed", "failed", "cancelled"] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
+
+export const TERMINAL_STATUSES: readonly TaskStatus[] = ["completed", "failed", "cancelled"];
+export function isTerminal(status: TaskStatus): boolean {
+  return status === "completed" || status === "failed" || status === "cancelled";
+}
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+export type JsonObject = { [key: string]: JsonValue };
+
+export type OriginType = "create" | "copy" | "link" | "archive";
+
+export interface DependencyRef {
+  id: string;
+  required: boolean;
+}
+
+/** Which nodes may claim a task (cluster placement); empty means any node. */
+export interface Placement {
+  executors?: string[];
+  tags?: string[];
+  allowNodes?: string[];
+  forbidNodes?: string[];
+}
+
+export interface Task {
+  id: string;
+  treeId: string;
+  parentId: string | null;
+  depth: number;
+  /** Order among the tasks of its create request (siblings keep it). */
+  position: number;
+  name: string;
+  executor: string;
+  inputs: JsonObject;
+  params: JsonObject;
+  priority: number;
+  status: TaskStatus;
+  progress: number;
+  result: JsonValue | null;
+  error: string | null;
+  errorCode: string | null;
+  attempt: number;
+  maxAttempts: number;
+  timeoutMs: number | null;
+  idempotencyKey: string | null;
+  dependencies: DependencyRef[];
+  /** True once the task was asked to run and until it is terminal. */
+  queued: boolean;
+  notBefore: Date | null;
+  leaseOwner: string | null;
+  leaseExpiresAt: Date | null;
+  placement: Placement | null;
+  originType: OriginType;
+  originalTaskId: string | null;
+  userId: string | null;
+  createdAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
+  updatedAt: Date;
+}
+
+export const EVENT_TYPES = [
+  "created",
+  "queued",
+  "started",
+  "progress",
+  "retrying",
+  "completed",
+  "failed",
+  "cancelled",
+  "lease_expired",
+  "updated",
+  "hook_failed",
+] as const;
+export type TaskEventType = (typeof EVENT_TYPES)[number];
+
+/**
+ * A stored status change. `seq` is allocated per tree in commit order, so
+ * (treeId, seq) is a gap-free resume cursor.
+ */
+export interface TaskEvent {
+  treeId: string;
+  seq: number;
+  taskId: string;
+  type: TaskEventType;
+  status: TaskStatus;
+  progress: number;
+  attempt: number;
+  message: string | null;
+  data: JsonObject | null;
+  at: Date;
+  /**
+   * Set on the last event of a transaction that left every task of the tree
+   * terminal (live events only; not stored). Lets watchers stop without a query.
+   */
+  treeFinished?: boolean;
+}

@@ -1,0 +1,152 @@
+/**
+ * The Task type and what hangs off it: dependencies, dependents, the tree around it,
+ * its event history and subtree roll-up. Relations are resolved by plugin-prisma,
+ * one statement per nesting level, however many tasks a level holds.
+ */
+import { resolveCursorConnection } from "@pothos/plugin-relay";
+import { redactSecrets } from "../core/redact.js";
+import type { JsonValue, TaskEvent } from "../core/types.js";
+import { assertPageSize, builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./builder.js";
+import { TaskEventRef, toEventShape } from "./task-event.js";
+import { TaskStatusEnum } from "./task-status.js";
+
+export const TaskRollupRef = builder
+  .objectRef<{
+    total: number;
+    pending: number;
+    inProgress: number;
+    completed: number;
+    failed: number;
+    cancelled: number;
+    progress: number;
+  }>("TaskRollup")
+  .implement({
+    description: "Figures over a task and all its descendants.",
+    fields: (t) => ({
+      total: t.exposeInt("total"),
+      pending: t.exposeInt("pending"),
+      inProgress: t.exposeInt("inProgress"),
+      completed: t.exposeInt("completed"),
+      failed: t.exposeInt("failed"),
+      cancelled: t.exposeInt("cancelled"),
+      progress: t.exposeFloat("progress", {
+        description: "0..1: terminal tasks count as done, the others by their own progress.",
+      }),
+    }),
+  });
+
+export const TaskRef = builder.prismaObject("Task", {
+  description: "One unit of work in a task tree.",
+  fields: (t) => ({
+    id: t.exposeID("id"),
+    name: t.exposeString("name"),
+    status: t.field({ type: TaskStatusEnum, resolve: (task) => task.status as never }),
+    priority: t.exposeInt("priority", { description: "0 is the most urgent; ready tasks run in ascending order." }),
+    progress: t.exposeFloat("progress", { description: "0..1" }),
+    executor: t.exposeString("executor"),
+    inputs: t.field({
+      type: "JSON",
+      description: "Inputs given to the executor; secrets (passwords, tokens, keys) are redacted.",
+      resolve: (task) => redactSecrets(task.inputs as JsonValue),
+    }),
+    params: t.field({
+      type: "JSON",
+      description: "Executor construction options; secrets are redacted.",
+      resolve: (task) => redactSecrets(task.params as JsonValue),
+    }),
+    result: t.field({ type: "JSON", nullable: true, resolve: (task) => task.result }),
+    error: t.exposeString("error", { nullable: true, description: "The error message of a failed task." }),
+    errorCode: t.exposeString("errorCode", { nullable: true, description: "Machine-readable error code." }),
+    treeId: t.exposeID("treeId", { description: "Id of the tree's root task." }),
+    depth: t.exposeInt("depth", { description: "0 for a root." }),
+    parent: t.relation("parent", { nullable: true }),
+    children: t.relation("children", { query: { orderBy: [{ position: "asc" }, { id: "asc" }] } }),
+    root: t.relation("root"),
+    dependencies: t.relation("dependsOn", { query: { orderBy: { position: "asc" } } }),
+    attempt: t.exposeInt("attempt", { description: "Attempts started so far (1 during the first run)." }),
+    maxAttempts: t.exposeInt("maxAttempts"),
+    timeoutMs: t.exposeInt("timeoutMs", { nullable: true }),
+    idempotencyKey: t.exposeString("idempotencyKey", { nullable: true }),
+    originType: t.exposeString("originType", { description: "create, copy, link or archive." }),
+    originalTaskId: t.exposeID("originalTaskId", { nullable: true }),
+    userId: t.exposeString("userId", { nullable: true }),
+    leaseOwner: t.exposeString("leaseOwner", { nullable: true, description: "Node running the task." }),
+    leaseExpiresAt: t.expose("leaseExpiresAt", { type: "DateTime", nullable: true }),
+    createdAt: t.expose("createdAt", { type: "DateTime" }),
+    startedAt: t.expose("startedAt", { type: "DateTime", nullable: true }),
+    completedAt: t.expose("completedAt", { type: "DateTime", nullable: true }),
+    updatedAt: t.expose("updatedAt", { type: "DateTime" }),
+    rollup: t.field({
+      type: TaskRollupRef,
+      description: "Counts by status and overall progress of this task's subtree (itself included).",
+      resolve: (task, _args, ctx) => ctx.loaders.rollup.load(task.id),
+    }),
+    events: t.connection(
+      {
+        type: TaskEventRef,
+        description: "This task's stored events, oldest first.",
+        resolve: (task, args, ctx) => {
+          assertPageSize(args);
+          return resolveCursorConnection<Promise<TaskEvent[]>>(
+            {
+              args,
+              toCursor: (event: TaskEvent) => String(event.seq),
+              defaultSize: DEFAULT_PAGE_SIZE,
+              maxSize: MAX_PAGE_SIZE,
+            },
+            async ({ before, after, limit, inverted }) => {
+              const rows = await ctx.prisma.taskEvent.findMany({
+                where: {
+                  taskId: task.id,
+                  seq: {
+                    ...(after ? { gt: BigInt(after) } : {}),
+                    ...(before ? { lt: BigInt(before) } : {}),
+                  },
+                },
+                orderBy: { seq: inverted ? "desc" : "asc" },
+                take: limit,
+              });
+              return rows.map(toEventShape);
+            },
+          );
+        },
+      },
+      { name: "TaskEventConnection" },
+      { name: "TaskEventEdge" },
+    ),
+  }),
+});
+
+builder.prismaObjectField(TaskRef, "dependents", (t) =>
+  t.field({
+    type: [TaskRef],
+    description: "Tasks that depend on this one.",
+    select: (_args, _ctx, nestedSelection) => ({
+      dependedBy: { orderBy: [{ taskId: "asc" }], select: { task: nestedSelection(true) } },
+    }),
+    resolve: (task) => task.dependedBy.map((d) => d.task),
+  }),
+);
+
+// Defined here rather than with TaskEvent, so the two files do not import each other.
+builder.objectField(TaskEventRef, "task", (t) =>
+  t.field({
+    type: TaskRef,
+    description: "The task the event is about.",
+    resolve: async (event, _args, ctx) => {
+      const task = await ctx.shared.task.load(event.taskId);
+      if (!task) throw new Error(`task ${event.taskId} of event ${event.treeId}:${event.seq} no longer exists`);
+      return task;
+    },
+  }),
+);
+
+builder.prismaObject("TaskDependency", {
+  description: "A dependency of a task on another task of the same tree.",
+  fields: (t) => ({
+    task: t.relation("dependsOn", { description: "The task depended on." }),
+    required: t.exposeBoolean("required", {
+      description: "true: its failure fails the dependent; false: the dependent runs anyway once it is done.",
+    }),
+  }),
+});

@@ -1,0 +1,37 @@
+/**
+ * The Sql port on embedded PGlite. PGlite is a single in-process connection: its
+ * own mutex queues every query behind a running transaction, and the very same
+ * instance is handed to Prisma's adapter, so raw SQL and Prisma never see two
+ * connections. Consequence for callers: inside `transaction(fn)` use only `tx`;
+ * calling the outer `query` there waits for the transaction to end, which never
+ * happens.
+ */
+import type { PGlite, Transaction } from "@electric-sql/pglite";
+import type { Sql } from "./sql.js";
+
+async function run<Row>(
+  target: PGlite | Transaction,
+  text: string,
+  params: readonly unknown[] | undefined,
+): Promise<Row[]> {
+  if (params && params.length > 0) {
+    const result = await target.query<Row>(text, [...params]);
+    return result.rows;
+  }
+  // Like pg without parameters: the simple query protocol, several statements
+  // allowed, the rows of the last one returned.
+  const results = await target.exec(text);
+  return (results[results.length - 1]?.rows ?? []) as Row[];
+}
+
+/** Wraps a PGlite instance. The Sql takes ownership: `close()` closes it (once). */
+export function createPgliteSql(db: PGlite): Sql {
+  return {
+    dialect: "pglite",
+    query: (text, params) => run(db, text, params),
+    transaction: (fn) => db.transaction((tx) => fn({ query: (text, params) => run(tx, text, params) })),
+    async close() {
+      if (!db.closed) await db.close();
+    },
+  };
+}

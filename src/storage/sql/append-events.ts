@@ -1,0 +1,95 @@
+/**
+ * Appends events in the transaction that made the status changes they describe.
+ *
+ * Why it is gap-free: each tree's sequence lives on its task_trees row and is
+ * advanced with an UPDATE, which holds that row's lock until commit. Two
+ * transactions writing events of one tree therefore commit in seq order, so a
+ * reader that has seen seq N can never later find a committed N-1.
+ *
+ * Why it cannot deadlock: callers make this the last statement group of their
+ * transaction, and the tree rows are locked in id order, so a transaction holding
+ * a tree lock waits only for tree locks of higher id.
+ */
+import type { JsonObject, TaskEvent, TaskEventType, TaskStatus } from "../../core/types.js";
+import type { SqlQueryable } from "../sql.js";
+
+export interface NewEvent {
+  treeId: string;
+  taskId: string;
+  type: TaskEventType;
+  status: TaskStatus;
+  progress: number;
+  attempt: number;
+  message: string | null;
+  data: JsonObject | null;
+}
+
+/**
+ * @param openDelta change of each tree's count of non-terminal tasks caused by the
+ *   same transaction (negative when tasks finished).
+ */
+export async function appendEvents(
+  tx: SqlQueryable,
+  events: readonly NewEvent[],
+  openDelta: ReadonlyMap<string, number> = new Map(),
+): Promise<TaskEvent[]> {
+  const counts = new Map<string, number>();
+  for (const event of events) counts.set(event.treeId, (counts.get(event.treeId) ?? 0) + 1);
+  for (const treeId of openDelta.keys()) if (!counts.has(treeId)) counts.set(treeId, 0);
+  if (counts.size === 0) return [];
+  const treeIds = [...counts.keys()].sort();
+  if (treeIds.length > 1) {
+    await tx.query("SELECT id FROM task_trees WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE", [treeIds]);
+  }
+  const updated = await tx.query<{ id: string; event_seq: number | string; open_tasks: number; at: Date }>(
+    `UPDATE task_trees t SET event_seq = t.event_seq + v.n, open_tasks = t.open_tasks + v.d
+       FROM unnest($1::text[], $2::int[], $3::int[]) AS v(id, n, d)
+      WHERE t.id = v.id
+      RETURNING t.id, t.event_seq, t.open_tasks, now() AS at`,
+    [treeIds, treeIds.map((id) => counts.get(id)!), treeIds.map((id) => openDelta.get(id) ?? 0)],
+  );
+  const next = new Map<string, number>();
+  const finished = new Set<string>();
+  let at = new Date();
+  for (const row of updated) {
+    if (Number(row.open_tasks) === 0) finished.add(row.id);
+    next.set(row.id, Number(row.event_seq) - counts.get(row.id)! + 1);
+    at = row.at instanceof Date ? row.at : new Date(row.at);
+  }
+  const stored: TaskEvent[] = [];
+  for (const event of events) {
+    const seq = next.get(event.treeId);
+    if (seq === undefined) continue; // the tree was deleted meanwhile
+    next.set(event.treeId, seq + 1);
+    stored.push({ ...event, seq, at });
+  }
+  if (stored.length === 0) return stored;
+  for (const treeId of finished) {
+    const last = stored.findLast((e) => e.treeId === treeId);
+    if (last) last.treeFinished = true;
+  }
+  await tx.query(
+    `INSERT INTO task_events (tree_id, seq, task_id, type, status, progress, attempt, message, data, at)
+     SELECT v.tree_id, v.seq, v.task_id, v.type, v.status, v.progress, v.attempt, v.message, v.data, now()
+       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[],
+                   $8::text[], $9::jsonb[])
+         AS v(tree_id, seq, task_id, type, status, progress, attempt, message, data)`,
+    [
+      stored.map((e) => e.treeId),
+      stored.map((e) => e.seq),
+      stored.map((e) => e.taskId),
+      stored.map((e) => e.type),
+      stored.map((e) => e.status),
+      stored.map((e) => e.progress),
+      stored.map((e) => e.attempt),
+      stored.map((e) => e.message),
+      stored.map((e) => (e.data === null ? null : JSON.stringify(e.data))),
+    ],
+  );
+  return stored;
+}
+
+/** Adds `n` to a tree's entry in an open-task delta map. */
+export function addDelta(delta: Map<string, number>, treeId: string, n: number): void {
+  delta.set(treeId, (delta.get(treeId) ?? 0) + n);
+}

@@ -1,0 +1,91 @@
+/**
+ * Claims a batch of ready tasks in one statement.
+ *
+ * Why it is safe with many nodes: the inner SELECT locks the rows it picks with
+ * FOR UPDATE SKIP LOCKED, so concurrent claimers skip each other's rows instead of
+ * waiting or double-claiming, and the outer UPDATE runs only on rows this
+ * transaction locked. Readiness (pending, asked to run, no open dependency, past
+ * any retry backoff) is plain column tests served by the partial index
+ * tasks_ready_idx in claim order, so no dependency is scanned here. The lease
+ * expiry comes from the database clock, never the node's.
+ */
+import type { ClaimResult, DependencyResult } from "../../core/ports.js";
+import type { JsonValue, TaskStatus } from "../../core/types.js";
+import type { SqlQueryable } from "../sql.js";
+import { appendEvents } from "./append-events.js";
+import { prefixed, type TaskRow, toTask } from "./task-row.js";
+
+export async function claimReady(
+  tx: SqlQueryable,
+  owner: string,
+  limit: number,
+  leaseMs: number,
+): Promise<ClaimResult> {
+  const rows = await tx.query<TaskRow & { lease_token: string }>(
+    `UPDATE tasks t
+        SET status = 'in_progress', attempt = t.attempt + 1, lease_owner = $1, lease_token = gen_random_uuid(),
+            lease_expires_at = now() + $3 * interval '1 millisecond', started_at = now(), not_before = NULL,
+            updated_at = now()
+       FROM (SELECT id FROM tasks
+              WHERE status = 'pending' AND queued AND open_deps = 0 AND (not_before IS NULL OR not_before <= now())
+              ORDER BY priority, created_at, id
+              LIMIT $2
+              FOR UPDATE SKIP LOCKED) ready
+      WHERE t.id = ready.id
+      RETURNING ${prefixed("t")}, t.lease_token::text AS lease_token`,
+    [owner, limit, leaseMs],
+  );
+  if (rows.length === 0) return { tasks: [], events: [] };
+  const deps = await tx.query<{
+    task_id: string;
+    id: string;
+    name: string;
+    required: boolean;
+    status: TaskStatus;
+    result: JsonValue | null;
+  }>(
+    `SELECT d.task_id, x.id, x.name, d.required, x.status, x.result
+       FROM task_dependencies d JOIN tasks x ON x.id = d.depends_on_id
+      WHERE d.task_id = ANY($1::text[])
+      ORDER BY d.task_id, d.position`,
+    [rows.map((r) => r.id as string)],
+  );
+  const depsByTask = new Map<string, DependencyResult[]>();
+  for (const d of deps) {
+    const list = depsByTask.get(d.task_id) ?? [];
+    list.push({ id: d.id, name: d.name, required: d.required, status: d.status, result: d.result ?? null });
+    depsByTask.set(d.task_id, list);
+  }
+  const tasks = rows
+    .map((row) => {
+      const dependencies = depsByTask.get(row.id as string) ?? [];
+      return {
+        task: toTask(
+          row,
+          dependencies.map((d) => ({ id: d.id, required: d.required })),
+        ),
+        leaseToken: row.lease_token,
+        dependencies,
+      };
+    })
+    .sort(
+      (a, b) =>
+        a.task.priority - b.task.priority ||
+        a.task.createdAt.getTime() - b.task.createdAt.getTime() ||
+        (a.task.id < b.task.id ? -1 : 1),
+    );
+  const events = await appendEvents(
+    tx,
+    tasks.map(({ task }) => ({
+      treeId: task.treeId,
+      taskId: task.id,
+      type: "started",
+      status: "in_progress",
+      progress: task.progress,
+      attempt: task.attempt,
+      message: null,
+      data: { node: owner },
+    })),
+  );
+  return { tasks, events };
+}

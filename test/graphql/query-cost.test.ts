@@ -1,0 +1,105 @@
+/**
+ * A nested tree query costs O(depth) SQL statements, not O(tasks): every statement
+ * Prisma sends while serving the query is recorded, for a 4-level tree of 1,111
+ * tasks with dependencies and dependents selected, and compared with the same
+ * query over a tree of the same depth but 15 tasks.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { graphql } from "../../src/client/gql/index.js";
+import type { TaskSpec } from "../../src/core/tree-plan.js";
+import { startTestServer, type TestServer } from "../support/server.js";
+
+const NestedTree = graphql(`
+  query NestedTree($id: ID!) {
+    task(id: $id) {
+      ...TreeLevel
+      children {
+        ...TreeLevel
+        children {
+          ...TreeLevel
+          children {
+            ...TreeLevel
+          }
+        }
+      }
+    }
+  }
+  fragment TreeLevel on Task {
+    id
+    name
+    status
+    progress
+    dependencies {
+      required
+      task {
+        id
+        name
+      }
+    }
+    dependents {
+      id
+      name
+    }
+    rollup {
+      total
+      progress
+    }
+  }
+`);
+
+/** A tree of the given depth where each task has `fanOut` children and depends on all of them. */
+function tree(fanOut: number, depth: number): TaskSpec[] {
+  const specs: TaskSpec[] = [];
+  const add = (name: string, parent: string | null, level: number) => {
+    const children = level < depth - 1 ? Array.from({ length: fanOut }, (_, i) => `${name}.${i}`) : [];
+    specs.push({
+      name,
+      executor: "aggregate_results_executor",
+      ...(parent ? { parentId: parent } : {}),
+      dependencies: children.map((id) => ({ id })),
+    });
+    for (const child of children) add(child, name, level + 1);
+  };
+  add("t", null, 0);
+  return specs;
+}
+
+describe.each(["pglite", "postgres"] as const)("nested tree query cost on %s", (kind) => {
+  let s: TestServer;
+  let recording: string[] | null = null;
+  beforeAll(async () => {
+    s = await startTestServer(kind, { apflow: { onQuery: (sql) => recording?.push(sql), runTasks: false } });
+  });
+  afterAll(async () => {
+    await s?.close();
+  });
+
+  async function statementsFor(specs: TaskSpec[]): Promise<{ statements: string[]; tasks: number }> {
+    const root = await s.apflow.createTree(specs);
+    recording = [];
+    const result = await s.request(NestedTree, { id: root.id });
+    const statements = recording;
+    recording = null;
+    expect(result.errors).toBeUndefined();
+    let tasks = 0;
+    const count = (node: { children?: unknown[] }) => {
+      tasks++;
+      for (const child of (node.children ?? []) as { children?: unknown[] }[]) count(child);
+    };
+    count(result.data!.task!);
+    return { statements, tasks };
+  }
+
+  it("is bounded by the depth, whatever the number of tasks", { timeout: 120_000 }, async () => {
+    const big = await statementsFor(tree(10, 4));
+    const small = await statementsFor(tree(2, 4));
+    expect(big.tasks).toBe(1_111);
+    expect(small.tasks).toBe(15);
+    // Per level: the tasks, their dependency rows with the tasks depended on, their
+    // dependents, and one roll-up query: a handful of statements, times 4 levels.
+    expect(big.statements.length).toBeGreaterThanOrEqual(4);
+    expect(big.statements.length).toBeLessThanOrEqual(6 * 4);
+    expect(big.statements.length).toBe(small.statements.length);
+    console.info(`[query cost] ${kind}: ${big.statements.length} statements for ${big.tasks} tasks, 4 levels`);
+  });
+});
