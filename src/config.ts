@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { ApflowError, ErrorCode } from "./core/errors.js";
+import { redactUrl } from "./core/redact.js";
 
 const flag = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""])
@@ -105,7 +106,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApflowConfig {
     const value = env[name] === "" && name !== "APFLOW_STDIO_ALLOW_COMMAND" ? undefined : env[name];
     const parsed = (setting.schema as z.ZodType).safeParse(value);
     if (parsed.success) raw[name] = parsed.data;
-    else problems.push(`  - ${name}=${JSON.stringify(value)}: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+    else {
+      const shown = typeof value === "string" ? redactUrl(value) : value;
+      problems.push(`  - ${name}=${JSON.stringify(shown)}: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
+    }
   }
   if (problems.length > 0) {
     throw new ApflowError(ErrorCode.CONFIG_ERROR, `invalid configuration:\n${problems.join("\n")}`);

@@ -87,7 +87,7 @@ const URL_WITH_QUERY = /^https?:\/\/[^\s]*\?/i;
  * Masks the password of a URL (`postgres://app:pw@db/x`) and secret query parameters
  * (`?api_key=...`), which put credentials in plain strings where no key name warns.
  */
-function redactUrl(text: string): string {
+export function redactUrl(text: string): string {
   if (!URL_WITH_CREDENTIALS.test(text) && !URL_WITH_QUERY.test(text)) return text;
   let url: URL;
   try {

@@ -168,40 +168,15 @@ function lockedError(dataDir: string, holder: DataDirLockInfo, sameHost: boolean
   return new ApflowError(ErrorCode.DATA_DIR_LOCKED, lines.join("\n"), { dataDir, holder: { ...holder } });
 }
 
-/**
- * Takes the lock of `dataDir`, creating the directory if missing. Throws
- * DATA_DIR_LOCKED when a live process (this one included) holds it.
- */
-export async function acquireDataDirLock(
-  dataDir: string,
-  info: { url?: string } = {},
-  options: AcquireDataDirLockOptions = {},
-): Promise<DataDirLock> {
-  const dir = path.resolve(dataDir);
-  await fs.mkdir(dir, { recursive: true });
-  const mine: DataDirLockInfo = {
-    pid: process.pid,
-    hostname: hostname(),
-    startedAt: new Date().toISOString(),
-    command: process.argv.join(" "),
-    ...(info.url ? { url: info.url } : {}),
-  };
-  const content = `${JSON.stringify(mine, null, 2)}\n`;
-  const file = lockPath(dir);
-  const inProcess = heldHere.get(file);
-  if (inProcess) throw lockedError(dir, inProcess, true);
-  heldHere.set(file, mine);
-  try {
-    await takeFile(dir, mine, content, options);
-  } catch (error) {
-    heldHere.delete(file);
-    throw error;
-  }
-
-    if (round > 5) {
-      throw new ApflowError(ErrorCode.DATA_DIR_LOCKED, `Could not take the lock ${lockPath(dir)}: it keeps changing.`);
-    }
-    if (await tryCreate(dir, content)) break;
+/** Creates the lock file with `content`, replacing a stale one; throws if a live process holds it. */
+async function takeFile(
+  dir: string,
+  mine: DataDirLockInfo,
+  content: string,
+  options: AcquireDataDirLockOptions,
+): Promise<void> {
+  for (let round = 0; round <= 5; round++) {
+    if (await tryCreate(dir, content)) return;
     const text = await readText(lockPath(dir));
     if (text === null) continue; // released between our attempt and the read
     const holder = parseLock(text);
@@ -215,12 +190,43 @@ export async function acquireDataDirLock(
     );
     await removeStale(dir, text);
   }
+  throw new ApflowError(ErrorCode.DATA_DIR_LOCKED, `Could not take the lock ${lockPath(dir)}: it keeps changing.`);
 }
-  // A process that exits without close() still removes its lock (synchronously, on exit).
+
+/**
+ * Takes the lock of `dataDir`, creating the directory if missing. Throws
+ * DATA_DIR_LOCKED when a live process (this one included) holds it.
+ */
+export async function acquireDataDirLock(
+  dataDir: string,
+  info: { url?: string } = {},
+  options: AcquireDataDirLockOptions = {},
+): Promise<DataDirLock> {
+  const dir = path.resolve(dataDir);
+  await fs.mkdir(dir, { recursive: true });
+  const file = lockPath(dir);
+  const inProcess = heldHere.get(file);
+  if (inProcess) throw lockedError(dir, inProcess, true);
+  const mine: DataDirLockInfo = {
+    pid: process.pid,
+    hostname: hostname(),
+    startedAt: new Date().toISOString(),
+    command: process.argv.join(" "),
+    ...(info.url ? { url: info.url } : {}),
+  };
+  const content = `${JSON.stringify(mine, null, 2)}\n`;
+  heldHere.set(file, mine); // from here on, a second acquire in this process fails at once
+  try {
+    await takeFile(dir, mine, content, options);
+  } catch (error) {
+    heldHere.delete(file);
+    throw error;
+  }
+
+  // A process that exits without release() still removes its lock (synchronously, on exit).
   const onExit = () => {
     try {
-      const now = readFileSync(file, "utf8");
-      if (now === content) unlinkSync(file);
+      if (readFileSync(file, "utf8") === content) unlinkSync(file);
     } catch {
       // Nothing to clean up.
     }

@@ -12,6 +12,7 @@ import pg from "pg";
 import { PrismaPGlite } from "pglite-prisma-adapter";
 import { ApflowError, ErrorCode, errorMessage, isApflowError } from "../core/errors.js";
 import type { Logger } from "../core/executor.js";
+import { redactUrl } from "../core/redact.js";
 import { type Prisma, PrismaClient } from "../generated/prisma/client.js";
 import { acquireDataDirLock, type DataDirLock } from "./data-dir-lock.js";
 import { migrate } from "./migrate.js";
@@ -20,6 +21,8 @@ import { createPgSql } from "./sql-pg.js";
 import { createPgliteSql } from "./sql-pglite.js";
 
 /** `dataDir` value meaning an in-memory PGlite (tests): nothing on disk, no lock. */
+export { redactUrl };
+
 export const MEMORY_DATA_DIR = "memory://";
 
 export type StorageLogger = Pick<Logger, "debug" | "info" | "warn" | "error">;
@@ -55,17 +58,6 @@ export interface Database {
   dataDir?: string;
   /** Disconnects Prisma, closes the pool or PGlite, releases the lock. Idempotent. */
   close(): Promise<void>;
-}
-
-/** The URL without its password, for messages and logs. */
-export function redactUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = "***";
-    return parsed.toString();
-  } catch {
-    return "(unparsable database URL)";
-  }
 }
 
 function storageError(message: string, error: unknown): ApflowError {

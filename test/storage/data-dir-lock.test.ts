@@ -4,7 +4,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -120,6 +120,23 @@ describe("acquireDataDirLock", () => {
     expect(await readDataDirLock(dir)).toMatchObject({ pid: process.pid });
     expect(warn).toHaveBeenCalledOnce();
     expect(warn.mock.calls[0]?.[0]).toContain(`process ${child.pid}`);
+    await lock.release();
+  });
+
+  it("lets only one of two concurrent acquires in one process win", async () => {
+    const results = await Promise.allSettled([acquireDataDirLock(dir), acquireDataDirLock(dir)]);
+    const won = results.filter((r) => r.status === "fulfilled");
+    const lost = results.filter((r) => r.status === "rejected");
+    expect(won).toHaveLength(1);
+    expect(lost[0]?.reason).toMatchObject({ code: ErrorCode.DATA_DIR_LOCKED });
+    await won[0]?.value.release();
+  });
+
+  it("treats a lock naming this pid that this process does not hold as stale (a restarted container)", async () => {
+    const previousRun = { pid: process.pid, hostname: hostname(), startedAt: "2020-01-01T00:00:00.000Z", command: "x" };
+    await writeFile(path.join(dir, LOCK_FILE_NAME), JSON.stringify(previousRun));
+    const lock = await acquireDataDirLock(dir);
+    expect(await readDataDirLock(dir)).toMatchObject({ pid: process.pid, command: process.argv.join(" ") });
     await lock.release();
   });
 

@@ -14,6 +14,9 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  mutation CreateReport($tasks: [TaskInput!]!) {\n    createTaskTree(input: { tasks: $tasks, execute: true }) {\n      id\n      name\n      status\n    }\n  }\n": typeof types.CreateReportDocument,
+    "\n  subscription FollowTree($rootId: ID!) {\n    taskTreeEvents(rootId: $rootId) {\n      id\n      type\n      status\n      task {\n        name\n      }\n    }\n  }\n": typeof types.FollowTreeDocument,
+    "\n  query FinishedTree($id: ID!) {\n    task(id: $id) {\n      name\n      status\n      rollup {\n        total\n        completed\n        progress\n      }\n      children {\n        name\n        status\n        result\n      }\n    }\n  }\n": typeof types.FinishedTreeDocument,
     "\n  mutation CreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      name\n      status\n      treeId\n      children {\n        id\n        name\n        dependencies {\n          required\n          task {\n            name\n          }\n        }\n      }\n    }\n  }\n": typeof types.CreateTreeDocument,
     "\n  query TaskTree($id: ID!) {\n    task(id: $id) {\n      id\n      status\n      progress\n      result\n      rollup {\n        total\n        completed\n        failed\n        progress\n      }\n      children {\n        name\n        status\n        result\n        errorCode\n        attempt\n        parent {\n          id\n        }\n        root {\n          id\n        }\n        dependents {\n          name\n        }\n      }\n    }\n  }\n": typeof types.TaskTreeDocument,
     "\n  query ListTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          priority\n        }\n      }\n    }\n  }\n": typeof types.ListTasksDocument,
@@ -28,6 +31,9 @@ type Documents = {
     "\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  ": typeof types.TreeEventsDocument,
 };
 const documents: Documents = {
+    "\n  mutation CreateReport($tasks: [TaskInput!]!) {\n    createTaskTree(input: { tasks: $tasks, execute: true }) {\n      id\n      name\n      status\n    }\n  }\n": types.CreateReportDocument,
+    "\n  subscription FollowTree($rootId: ID!) {\n    taskTreeEvents(rootId: $rootId) {\n      id\n      type\n      status\n      task {\n        name\n      }\n    }\n  }\n": types.FollowTreeDocument,
+    "\n  query FinishedTree($id: ID!) {\n    task(id: $id) {\n      name\n      status\n      rollup {\n        total\n        completed\n        progress\n      }\n      children {\n        name\n        status\n        result\n      }\n    }\n  }\n": types.FinishedTreeDocument,
     "\n  mutation CreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      name\n      status\n      treeId\n      children {\n        id\n        name\n        dependencies {\n          required\n          task {\n            name\n          }\n        }\n      }\n    }\n  }\n": types.CreateTreeDocument,
     "\n  query TaskTree($id: ID!) {\n    task(id: $id) {\n      id\n      status\n      progress\n      result\n      rollup {\n        total\n        completed\n        failed\n        progress\n      }\n      children {\n        name\n        status\n        result\n        errorCode\n        attempt\n        parent {\n          id\n        }\n        root {\n          id\n        }\n        dependents {\n          name\n        }\n      }\n    }\n  }\n": types.TaskTreeDocument,
     "\n  query ListTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          priority\n        }\n      }\n    }\n  }\n": types.ListTasksDocument,
@@ -56,6 +62,18 @@ const documents: Documents = {
  */
 export function graphql(source: string): unknown;
 
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateReport($tasks: [TaskInput!]!) {\n    createTaskTree(input: { tasks: $tasks, execute: true }) {\n      id\n      name\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation CreateReport($tasks: [TaskInput!]!) {\n    createTaskTree(input: { tasks: $tasks, execute: true }) {\n      id\n      name\n      status\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription FollowTree($rootId: ID!) {\n    taskTreeEvents(rootId: $rootId) {\n      id\n      type\n      status\n      task {\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription FollowTree($rootId: ID!) {\n    taskTreeEvents(rootId: $rootId) {\n      id\n      type\n      status\n      task {\n        name\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query FinishedTree($id: ID!) {\n    task(id: $id) {\n      name\n      status\n      rollup {\n        total\n        completed\n        progress\n      }\n      children {\n        name\n        status\n        result\n      }\n    }\n  }\n"): (typeof documents)["\n  query FinishedTree($id: ID!) {\n    task(id: $id) {\n      name\n      status\n      rollup {\n        total\n        completed\n        progress\n      }\n      children {\n        name\n        status\n        result\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
