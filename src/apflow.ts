@@ -13,10 +13,14 @@ import { Engine } from "./core/engine.js";
 import { LocalEventBus } from "./core/event-bus.js";
 import type { Executor, Logger } from "./core/executor.js";
 import { ExecutorRegistry } from "./core/executor-registry.js";
+import { HookRegistry } from "./core/hooks.js";
 import { createLogger } from "./core/logger.js";
 import type { EventListener } from "./core/ports.js";
 import { type CreateTreeOptions, TaskService } from "./core/task-service.js";
+import { runTreeHooks } from "./core/tree-hooks.js";
+import { applyAccessRules } from "./executors/access.js";
 import { builtinExecutors } from "./executors/builtin.js";
+import { loadExecutorDirs } from "./executors/load-dirs.js";
 import { type Database, MEMORY_DATA_DIR, openDatabase } from "./storage/database.js";
 import { SqlTaskStore } from "./storage/sql-task-store.js";
 
@@ -40,6 +44,8 @@ export interface Apflow {
   readonly engine: Engine | null;
   readonly bus: LocalEventBus;
   readonly tasks: TaskService;
+  /** Before/after-execution hooks (global or per executor) and tree milestone hooks. */
+  readonly hooks: HookRegistry;
   readonly logger: Logger;
   /** Creates a tree from apflow's flat task array (or `TaskBuilder.build()`); returns the root. */
   createTree: TaskService["createTree"];
@@ -81,8 +87,17 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
         allowPrivateUrls: config.allowPrivateUrls,
         allowedCommands: config.allowedCommands,
       }),
+      ...(await loadExecutorDirs(config.executorDirs)),
       ...extra,
     ]);
+    if (!config.allowCommand) {
+      registry.block(
+        "command_executor",
+        "command_executor is off: set APFLOW_STDIO_ALLOW_COMMAND=1 to let tasks run host commands",
+      );
+    }
+    applyAccessRules(registry, { executors: config.allowedExecutors, extensions: config.allowedExtensions });
+    const hooks = new HookRegistry();
     const bus = new LocalEventBus((error) => logger.error("event listener failed", { error }));
     const store = new SqlTaskStore(database.sql);
     const engine = runTasks
@@ -97,9 +112,17 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
           leaseMs: config.leaseMs,
           pollIntervalMs: config.pollIntervalMs,
           retry: config.retry,
+          hooks,
         })
       : null;
     const tasks = new TaskService(store, registry, bus, engine);
+    const stopTreeHooks = runTreeHooks({
+      bus,
+      store,
+      hooks,
+      logger,
+      recordFailure: async (taskId, message) => bus.publish(await store.addEvent(taskId, "hook_failed", message)),
+    });
     await engine?.start();
     logger.info("apflow started", {
       node: nodeId,
@@ -115,6 +138,7 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
       engine,
       bus,
       tasks,
+      hooks,
       logger,
       createTree: (input: unknown, opts?: CreateTreeOptions) => tasks.createTree(input, opts),
       getTask: (id) => tasks.getTask(id),
@@ -133,6 +157,7 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
       close() {
         closing ??= (async () => {
           await engine?.stop(config.shutdownGraceMs);
+          stopTreeHooks();
           await database.close();
           logger.info("apflow stopped", { node: nodeId });
         })();

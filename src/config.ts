@@ -68,6 +68,18 @@ export const SETTINGS = {
     schema: z.string().optional(),
     description: "Comma-separated executables command_executor may run (all when unset and allowed).",
   },
+  APFLOW_EXECUTORS: {
+    schema: z.string().optional(),
+    description: "Comma-separated executor ids allowed (allow-list; all when neither list is set).",
+  },
+  APFLOW_EXTENSIONS: {
+    schema: z.string().optional(),
+    description: "Comma-separated extension groups allowed (core, stdio, http, ssh, llm...).",
+  },
+  APFLOW_EXECUTOR_DIRS: {
+    schema: z.string().optional(),
+    description: "Comma-separated directories of custom executor modules loaded at start.",
+  },
   APFLOW_REST_ALLOW_PRIVATE_URLS: {
     schema: flag.default(false),
     description: "Let rest_executor call loopback and private addresses (off by default).",
@@ -75,6 +87,7 @@ export const SETTINGS = {
 } as const;
 
 type Settings = typeof SETTINGS;
+const KEEP_EMPTY = new Set(["APFLOW_STDIO_ALLOW_COMMAND", "APFLOW_EXECUTORS", "APFLOW_EXTENSIONS"]);
 export type RawConfig = { [K in keyof Settings]: z.output<Settings[K]["schema"]> };
 
 export interface ApflowConfig {
@@ -90,6 +103,10 @@ export interface ApflowConfig {
   allowCommand: boolean;
   allowedCommands: string[] | undefined;
   allowPrivateUrls: boolean;
+  /** Allow-lists (undefined: not set). */
+  allowedExecutors: string[] | undefined;
+  allowedExtensions: string[] | undefined;
+  executorDirs: string[];
   port: number;
   host: string;
   graphql: { maxDepth: number; maxCost: number; maxBodyBytes: number };
@@ -103,7 +120,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApflowConfig {
   const raw: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, setting] of Object.entries(SETTINGS)) {
-    const value = env[name] === "" && name !== "APFLOW_STDIO_ALLOW_COMMAND" ? undefined : env[name];
+    // An empty variable means unset, except for allow-lists, where it means "nothing" (fail closed).
+    const value = env[name] === "" && !KEEP_EMPTY.has(name) ? undefined : env[name];
     const parsed = (setting.schema as z.ZodType).safeParse(value);
     if (parsed.success) raw[name] = parsed.data;
     else {
@@ -126,9 +144,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApflowConfig {
     shutdownGraceMs: c.APFLOW_SHUTDOWN_GRACE * 1000,
     logLevel: c.APFLOW_LOG_LEVEL,
     allowCommand: c.APFLOW_STDIO_ALLOW_COMMAND,
-    allowedCommands: c.APFLOW_STDIO_ALLOWED_COMMANDS?.split(",")
-      .map((s) => s.trim())
-      .filter(Boolean),
+    allowedCommands: list(c.APFLOW_STDIO_ALLOWED_COMMANDS),
+    allowedExecutors: list(c.APFLOW_EXECUTORS),
+    allowedExtensions: list(c.APFLOW_EXTENSIONS),
+    executorDirs: list(c.APFLOW_EXECUTOR_DIRS) ?? [],
     allowPrivateUrls: c.APFLOW_REST_ALLOW_PRIVATE_URLS,
     port: c.PORT,
     host: c.HOST,
@@ -138,4 +157,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApflowConfig {
       maxBodyBytes: c.APFLOW_GRAPHQL_MAX_BODY_BYTES,
     },
   };
+}
+
+/** A comma-separated setting as a list (undefined when unset). */
+function list(value: string | undefined): string[] | undefined {
+  return value
+    ?.split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
 }

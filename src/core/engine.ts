@@ -4,14 +4,15 @@
  * once, and writes outcomes back in batches. The store decides readiness, so the
  * same loop serves one embedded process and a cluster of nodes.
  */
-import { ApflowError, ErrorCode, errorMessage, isApflowError } from "./errors.js";
+import { ApflowError, ErrorCode, errorMessage, isApflowError, validationError } from "./errors.js";
 import type { ExecutorContext, Logger } from "./executor.js";
 import type { ExecutorRegistry } from "./executor-registry.js";
+import { type AfterExecuteContext, HookRegistry } from "./hooks.js";
 import { mergeDependencyResults } from "./inputs.js";
 import { silentLogger } from "./logger.js";
 import type { ClaimedTask, Clock, EventBus, Outcome, ProgressUpdate, TaskStore } from "./ports.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from "./retry.js";
-import type { JsonValue, TaskEvent } from "./types.js";
+import type { JsonObject, JsonValue, Task, TaskEvent } from "./types.js";
 
 export interface EngineOptions {
   store: TaskStore;
@@ -32,6 +33,7 @@ export interface EngineOptions {
   progressIntervalMs?: number;
   retry?: RetryPolicy;
   random?: () => number;
+  hooks?: HookRegistry;
 }
 
 /** Why an executor's signal was aborted, when it was not a timeout. */
@@ -66,6 +68,7 @@ export class Engine {
   private readonly progressIntervalMs: number;
   private readonly retry: RetryPolicy;
   private readonly random: () => number;
+  private readonly hooks: HookRegistry;
 
   private readonly running = new Map<string, Running>();
   private readonly outcomes: Outcome[] = [];
@@ -93,6 +96,7 @@ export class Engine {
     this.progressIntervalMs = options.progressIntervalMs ?? 250;
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.random = options.random ?? Math.random;
+    this.hooks = options.hooks ?? new HookRegistry();
   }
 
   get nodeId(): string {
@@ -251,8 +255,18 @@ export class Engine {
         reportProgress: (progress, message) => this.reportProgress(task.id, leaseToken, progress, message),
       };
       const inputs = mergeDependencyResults(task.inputs, dependencies);
-      const result = await untilAborted(executor.execute(inputs, context), signal);
-      this.record({ kind: "completed", taskId: task.id, leaseToken, result: toJson(result) });
+      const problems = this.options.executors.inputProblems(task.executor, inputs, "run");
+      if (problems.length > 0) {
+        throw validationError(
+          problems.map((p) => ({ path: `inputs${p.path}`, code: ErrorCode.VALIDATION_ERROR, message: p.message })),
+          `input of "${task.name}" (its inputs with dependency results merged)`,
+          "the executor was not run",
+        );
+      }
+      const hookInputs = await this.runBeforeHooks(task, inputs);
+      const result = toJson(await untilAborted(executor.execute(hookInputs, context), signal));
+      await this.runAfterHooks(task, { task, inputs: hookInputs, result });
+      this.record({ kind: "completed", taskId: task.id, leaseToken, result });
     } catch (thrown) {
       if (run.stopReason !== null) {
         // Cancelled: the store already says so. Lease lost: another owner has the task.
@@ -261,6 +275,7 @@ export class Engine {
         return;
       }
       const error = signal.aborted ? signal.reason : thrown;
+      await this.runAfterHooks(task, { task, inputs: task.inputs, error });
       const code = isApflowError(error) ? error.code : ErrorCode.EXECUTOR_FAILED;
       const retry = task.attempt < task.maxAttempts && !NOT_RETRYABLE.has(code);
       logger.warn(retry ? "attempt failed, will retry" : "task failed", { code, error: errorMessage(error) });
@@ -274,6 +289,40 @@ export class Engine {
       });
     } finally {
       cancelTimeout?.();
+    }
+  }
+
+  private async runBeforeHooks(task: Task, inputs: JsonObject): Promise<JsonObject> {
+    let current = inputs;
+    for (const hook of this.hooks.beforeHooks(task.executor)) {
+      try {
+        const replaced = await hook({ task, inputs: current });
+        if (replaced) current = replaced;
+      } catch (error) {
+        await this.hookFailed(task, "before-execute", error);
+      }
+    }
+    return current;
+  }
+
+  private async runAfterHooks(task: Task, context: AfterExecuteContext): Promise<void> {
+    for (const hook of this.hooks.afterHooks(task.executor)) {
+      try {
+        await hook(context);
+      } catch (error) {
+        await this.hookFailed(task, "after-execute", error);
+      }
+    }
+  }
+
+  /** A failing hook is logged and recorded on the task; the run goes on. */
+  private async hookFailed(task: Task, phase: string, error: unknown): Promise<void> {
+    const message = `${phase} hook failed: ${errorMessage(error)}`;
+    this.logger.warn(message, { task: task.id });
+    try {
+      this.publish(await this.store.addEvent(task.id, "hook_failed", message, { phase }));
+    } catch (recordError) {
+      this.logger.error("recording a hook failure failed", { error: recordError });
     }
   }
 

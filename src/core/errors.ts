@@ -58,11 +58,15 @@ export class ApflowError extends Error {
 }
 
 /** Builds the single error that lists every problem of a request. */
-export function validationError(problems: Problem[], what = "request"): ApflowError {
+export function validationError(
+  problems: Problem[],
+  what = "request",
+  consequence = "nothing was written",
+): ApflowError {
   const lines = problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n");
   return new ApflowError(
     ErrorCode.VALIDATION_ERROR,
-    `The ${what} has ${problems.length} problem${problems.length === 1 ? "" : "s"}; nothing was written:\n${lines}`,
+    `The ${what} has ${problems.length} problem${problems.length === 1 ? "" : "s"}; ${consequence}:\n${lines}`,
     { problems },
   );
 }

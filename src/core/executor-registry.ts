@@ -5,6 +5,7 @@
  */
 import { ApflowError, ErrorCode } from "./errors.js";
 import type { Executor } from "./executor.js";
+import { type InputCheck, type InputProblem, InputSchemaChecker } from "./input-schema.js";
 import type { ExecutorAvailability } from "./tree-plan.js";
 
 export interface ExecutorInfo {
@@ -19,6 +20,7 @@ export interface ExecutorInfo {
 export class ExecutorRegistry {
   private readonly executors = new Map<string, Executor>();
   private readonly blocked = new Map<string, string>();
+  private readonly schemas = new InputSchemaChecker();
 
   constructor(executors: Iterable<Executor> = []) {
     for (const executor of executors) this.register(executor);
@@ -33,6 +35,12 @@ export class ExecutorRegistry {
     }
     this.executors.set(executor.id, executor);
     return this;
+  }
+
+  /** Problems of `inputs` for executor `id` (none for an unknown executor: that is reported apart). */
+  inputProblems(id: string, inputs: unknown, when: InputCheck): InputProblem[] {
+    const executor = this.executors.get(id);
+    return executor ? this.schemas.check(id, executor.inputSchema, inputs, when) : [];
   }
 
   /** Keeps an executor listed but refuses to run it, saying why. */

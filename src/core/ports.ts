@@ -11,6 +11,7 @@ import type {
   Placement,
   Task,
   TaskEvent,
+  TaskEventType,
   TaskStatus,
 } from "./types.js";
 
@@ -135,6 +136,8 @@ export interface TaskStore {
   requeue(taskId: string, options: RequeueOptions): Promise<TaskEvent[]>;
   /** Changes editable fields of a task that is not running; records an "updated" event. */
   updateTask(taskId: string, patch: TaskPatch): Promise<TaskEvent[]>;
+  /** Records an event that is not a status change (e.g. `hook_failed`) on a task. */
+  addEvent(taskId: string, type: TaskEventType, message: string, data?: JsonObject | null): Promise<TaskEvent[]>;
   /** Claims up to `limit` ready tasks in (priority, createdAt, id) order, with a lease. */
   claim(owner: string, limit: number, leaseMs: number): Promise<ClaimResult>;
   /** Records outcomes (fenced by lease token) and their effects on dependents. */

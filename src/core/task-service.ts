@@ -54,6 +54,8 @@ export class TaskService {
     ]);
     const plan = planTree(specs, {
       executorAvailability: (id) => this.executors.availability(id),
+      inputProblems: (executor, inputs, hasDependencies) =>
+        this.executors.inputProblems(executor, inputs, hasDependencies ? "creation-with-dependencies" : "creation"),
       generateId: newId,
       existingIds,
       usedIdempotencyKeys,

@@ -28,6 +28,8 @@ export type ExecutorAvailability = "available" | "unknown" | "forbidden";
 
 export interface PlanContext {
   executorAvailability(id: string): ExecutorAvailability;
+  /** Problems of a task's inputs against its executor's schema (see InputSchemaChecker). */
+  inputProblems?(executor: string, inputs: unknown, hasDependencies: boolean): { path: string; message: string }[];
   generateId(): string;
   /** Ids (from the request) that already exist in storage, with their tree id. */
   existingIds: ReadonlyMap<string, string>;
@@ -82,6 +84,16 @@ export function planTree(specs: unknown, context: PlanContext): TreePlan {
     }
     const spec = raw as Partial<TaskSpec>;
     checkFields(spec, at, add, context);
+    if (
+      context.inputProblems &&
+      typeof spec.executor === "string" &&
+      context.executorAvailability(spec.executor) !== "unknown"
+    ) {
+      const hasDependencies = Array.isArray(spec.dependencies) && spec.dependencies.length > 0;
+      for (const problem of context.inputProblems(spec.executor, spec.inputs ?? {}, hasDependencies)) {
+        add(`${at}.inputs${problem.path}`, ErrorCode.VALIDATION_ERROR, problem.message);
+      }
+    }
     let id: string;
     if (spec.id === undefined || spec.id === null) {
       id = context.generateId();

@@ -98,4 +98,6 @@ export interface TaskEvent {
    * terminal (live events only; not stored). Lets watchers stop without a query.
    */
   treeFinished?: boolean;
+  /** Set on the `started` event of the first task claimed in a run of the tree (live only). */
+  treeStarted?: boolean;
 }

@@ -25,6 +25,7 @@ import { isTerminal, type JsonObject, type Task, type TaskEvent, type TaskEventT
 
 interface TreeRow {
   eventSeq: number;
+  startedAt: Date | null;
   openTasks: number;
   events: TaskEvent[];
 }
@@ -66,7 +67,7 @@ export class MemoryTaskStore implements TaskStore {
     const conflict = plan.tasks.find((t) => this.tasks.has(t.id));
     if (conflict) throw new ApflowError(ErrorCode.DUPLICATE_ID, `a task with id "${conflict.id}" already exists`);
     const now = this.clock.now();
-    this.trees.set(plan.rootId, { eventSeq: 0, openTasks: plan.tasks.length, events: [] });
+    this.trees.set(plan.rootId, { eventSeq: 0, startedAt: null, openTasks: plan.tasks.length, events: [] });
     const events: TaskEvent[] = [];
     for (const spec of plan.tasks) {
       const row = newRow(spec, now, queue);
@@ -109,7 +110,7 @@ export class MemoryTaskStore implements TaskStore {
     return tree.events
       .filter((e) => e.seq > afterSeq)
       .slice(0, limit)
-      .map(({ treeFinished: _live, ...stored }) => stored);
+      .map(({ treeFinished: _finished, treeStarted: _started, ...stored }) => stored);
   }
 
   async openTaskCount(treeId: string): Promise<number> {
@@ -144,6 +145,7 @@ export class MemoryTaskStore implements TaskStore {
       row.openDeps = row.dependencies.filter((d) => !isTerminal(this.row(d.id).status)).length;
     }
     const tree = this.trees.get(index.get(taskId).treeId)!;
+    if (plan.queue.length > 0) tree.startedAt = null;
     tree.openTasks = index.tasks.filter((t) => !isTerminal(this.row(t.id).status)).length;
     return events;
   }
@@ -153,6 +155,10 @@ export class MemoryTaskStore implements TaskStore {
     assertEditable(row);
     Object.assign(row, structuredClone(patch), { updatedAt: this.clock.now() });
     return [this.event(row, "updated", null, { fields: Object.keys(patch) })];
+  }
+
+  async addEvent(taskId: string, type: TaskEventType, message: string, data: JsonObject | null = null) {
+    return [this.event(this.row(taskId), type, message, data)];
   }
 
   async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimResult> {
@@ -180,7 +186,13 @@ export class MemoryTaskStore implements TaskStore {
         notBefore: null,
         updatedAt: now,
       } satisfies Partial<Row>);
-      events.push(this.event(row, "started", null, { node: owner }));
+      const event = this.event(row, "started", null, { node: owner });
+      const tree = this.trees.get(row.treeId)!;
+      if (tree.startedAt === null) {
+        tree.startedAt = now;
+        event.treeStarted = true;
+      }
+      events.push(event);
       return {
         task: publicTask(row),
         leaseToken: row.leaseToken!,

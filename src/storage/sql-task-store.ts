@@ -18,7 +18,7 @@ import type {
 } from "../core/ports.js";
 import { assertEditable, planCancel, planDelete, planRequeue, TreeIndex } from "../core/tree-ops.js";
 import type { TaskPatch } from "../core/tree-plan.js";
-import type { Task, TaskEvent } from "../core/types.js";
+import type { JsonObject, Task, TaskEvent, TaskEventType, TaskStatus } from "../core/types.js";
 import { addDelta, appendEvents } from "./sql/append-events.js";
 import { claimReady } from "./sql/claim.js";
 import { finishOutcomes } from "./sql/finish.js";
@@ -133,6 +133,7 @@ export class SqlTaskStore implements TaskStore {
         );
       }
       const treeId = index.get(taskId).treeId;
+      if (queued.length > 0) await tx.query("UPDATE task_trees SET started_at = NULL WHERE id = $1", [treeId]);
       return appendEvents(
         tx,
         plan.queue.map((t) => ({
@@ -181,6 +182,28 @@ export class SqlTaskStore implements TaskStore {
           attempt: task.attempt,
           message: null,
           data: { fields: Object.keys(patch) },
+        },
+      ]);
+    });
+  }
+
+  addEvent(taskId: string, type: TaskEventType, message: string, data: JsonObject | null = null): Promise<TaskEvent[]> {
+    return this.sql.transaction(async (tx) => {
+      const [task] = await tx.query<{ tree_id: string; status: TaskStatus; progress: number; attempt: number }>(
+        "SELECT tree_id, status, progress, attempt FROM tasks WHERE id = $1",
+        [taskId],
+      );
+      if (!task) throw new ApflowError(ErrorCode.NOT_FOUND, `task "${taskId}" not found`);
+      return appendEvents(tx, [
+        {
+          treeId: task.tree_id,
+          taskId,
+          type,
+          status: task.status,
+          progress: Number(task.progress),
+          attempt: Number(task.attempt),
+          message,
+          data,
         },
       ]);
     });

@@ -260,6 +260,10 @@ for (const kind of ["pglite", "postgres"] as const) {
       expect(ids).toEqual(expect.arrayContaining(["aggregate_results_executor", "rest_executor", "command_executor"]));
       const rest = result.data!.executors.find((e) => e.id === "rest_executor")!;
       expect(rest.inputSchema).toMatchObject({ type: "object" });
+      expect(rest.available).toBe(true);
+      const command = result.data!.executors.find((e) => e.id === "command_executor")!;
+      expect(command.available).toBe(false);
+      expect(command.unavailableReason).toMatch(/APFLOW_STDIO_ALLOW_COMMAND=1/);
     });
 
     it("updates, copies, re-runs and deletes through mutations, redacting secrets in inputs", async () => {

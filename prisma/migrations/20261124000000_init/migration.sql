@@ -6,6 +6,7 @@ CREATE TABLE "task_trees" (
     "id" TEXT NOT NULL,
     "event_seq" BIGINT NOT NULL DEFAULT 0,
     "open_tasks" INTEGER NOT NULL DEFAULT 0,
+    "started_at" TIMESTAMPTZ(3),
     "created_at" TIMESTAMPTZ(3) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
     CONSTRAINT "task_trees_pkey" PRIMARY KEY ("id")
