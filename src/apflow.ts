@@ -7,6 +7,8 @@ import { randomBytes } from "node:crypto";
 import { readFile, writeFile } from "node:fs/promises";
 import { hostname } from "node:os";
 import path from "node:path";
+import { relayClusterEvents } from "./cluster/event-relay.js";
+import { ClusterMember } from "./cluster/member.js";
 import { type ApflowConfig, loadConfig } from "./config.js";
 import { systemClock } from "./core/clock.js";
 import { Engine } from "./core/engine.js";
@@ -22,6 +24,7 @@ import { applyAccessRules } from "./executors/access.js";
 import { builtinExecutors } from "./executors/builtin.js";
 import { loadExecutorDirs } from "./executors/load-dirs.js";
 import { type Database, MEMORY_DATA_DIR, openDatabase } from "./storage/database.js";
+import { listNodes } from "./storage/sql/cluster.js";
 import { SqlTaskStore } from "./storage/sql-task-store.js";
 
 export interface ApflowOptions extends Partial<ApflowConfig> {
@@ -42,6 +45,8 @@ export interface Apflow {
   readonly database: Database;
   readonly executors: ExecutorRegistry;
   readonly engine: Engine | null;
+  /** This node's membership: leadership, heartbeats. */
+  readonly cluster: ClusterMember;
   readonly bus: LocalEventBus;
   readonly tasks: TaskService;
   /** Before/after-execution hooks (global or per executor) and tree milestone hooks. */
@@ -100,7 +105,8 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
     const hooks = new HookRegistry();
     const bus = new LocalEventBus((error) => logger.error("event listener failed", { error }));
     const store = new SqlTaskStore(database.sql);
-    const engine = runTasks
+    const runsTasks = runTasks && config.nodeRole !== "observer";
+    const engine = runsTasks
       ? new Engine({
           store,
           executors: registry,
@@ -113,9 +119,15 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
           pollIntervalMs: config.pollIntervalMs,
           retry: config.retry,
           hooks,
+          tags: config.nodeTags,
+          // Expired leases are requeued by the cluster's leader (see ClusterMember).
+          reclaimIntervalMs: 0,
         })
       : null;
-    const tasks = new TaskService(store, registry, bus, engine);
+    const tasks = new TaskService(store, registry, bus, engine, async () => {
+      const nodes = await listNodes(database.sql, config.staleMs, config.deadMs);
+      return nodes.filter((n) => n.status !== "dead" && n.id !== nodeId).flatMap((n) => n.executors);
+    });
     const stopTreeHooks = runTreeHooks({
       bus,
       store,
@@ -124,8 +136,34 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
       recordFailure: async (taskId, message) => bus.publish(await store.addEvent(taskId, "hook_failed", message)),
     });
     await engine?.start();
+    const member = new ClusterMember({
+      sql: database.sql,
+      store,
+      bus,
+      nodeId,
+      role: runsTasks ? config.nodeRole : "observer",
+      tags: config.nodeTags,
+      apiUrl,
+      executors: () => (engine ? registry.availableIds() : []),
+      running: () => engine?.runningTaskIds().length ?? 0,
+      onRequeued: () => engine?.wake(),
+      logger,
+      leaderLeaseMs: config.leaderLeaseMs,
+      heartbeatMs: config.heartbeatMs,
+      staleMs: config.staleMs,
+      deadMs: config.deadMs,
+      reclaimMs: Math.min(config.pollIntervalMs, Math.max(1_000, Math.floor(config.leaseMs / 3))),
+    });
+    await member.start();
+    // Other nodes only exist on a server: the embedded database is locked to this process.
+    const stopRelay =
+      database.dialect === "postgres"
+        ? await relayClusterEvents({ sql: database.sql, store, bus, logger, onNotification: () => engine?.wake() })
+        : async () => {};
     logger.info("apflow started", {
       node: nodeId,
+      role: runsTasks ? config.nodeRole : "observer",
+      leader: member.isLeader,
       storage: database.dialect,
       ...(database.dataDir ? { dataDir: database.dataDir } : {}),
     });
@@ -136,6 +174,7 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
       database,
       executors: registry,
       engine,
+      cluster: member,
       bus,
       tasks,
       hooks,
@@ -157,6 +196,8 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
       close() {
         closing ??= (async () => {
           await engine?.stop(config.shutdownGraceMs);
+          await stopRelay();
+          await member.stop();
           stopTreeHooks();
           await database.close();
           logger.info("apflow stopped", { node: nodeId });

@@ -30,7 +30,25 @@ export const SETTINGS = {
     schema: z.string().min(1).max(200).optional(),
     description: "This node's id. Default: kept in the data dir (embedded) or generated (PostgreSQL).",
   },
+  APFLOW_NODE_ROLE: {
+    schema: z.enum(["auto", "leader", "worker", "observer"]).default("auto"),
+    description: "auto/leader: may lead; worker: never leads; observer: serves the API, runs no task.",
+  },
+  APFLOW_NODE_TAGS: {
+    schema: z.string().optional(),
+    description: "Comma-separated capability tags that task placements can require.",
+  },
   APFLOW_LEASE_DURATION: { schema: seconds.default(30), description: "Task lease length, seconds." },
+  APFLOW_LEADER_LEASE: { schema: seconds.default(30), description: "Leader lease length, seconds." },
+  APFLOW_HEARTBEAT_INTERVAL: { schema: seconds.default(10), description: "Node heartbeat interval, seconds." },
+  APFLOW_NODE_STALE_THRESHOLD: {
+    schema: seconds.default(30),
+    description: "A node without heartbeat this long is stale, seconds.",
+  },
+  APFLOW_NODE_DEAD_THRESHOLD: {
+    schema: seconds.default(120),
+    description: "A node without heartbeat this long is dead, seconds.",
+  },
   APFLOW_POLL_INTERVAL: { schema: seconds.default(5), description: "Idle nodes look for work this often, seconds." },
   APFLOW_RETRY_BASE_DELAY: { schema: seconds.default(1), description: "First retry delay before jitter, seconds." },
   APFLOW_RETRY_MAX_DELAY: { schema: seconds.default(60), description: "Longest retry delay, seconds." },
@@ -95,7 +113,13 @@ export interface ApflowConfig {
   dataDir: string;
   maxParallelTasks: number;
   nodeId: string | undefined;
+  nodeRole: "auto" | "leader" | "worker" | "observer";
+  nodeTags: string[];
   leaseMs: number;
+  leaderLeaseMs: number;
+  heartbeatMs: number;
+  staleMs: number;
+  deadMs: number;
   pollIntervalMs: number;
   retry: { baseDelayMs: number; maxDelayMs: number };
   shutdownGraceMs: number;
@@ -138,7 +162,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApflowConfig {
     dataDir: c.APFLOW_DATA_DIR,
     maxParallelTasks: c.APFLOW_MAX_PARALLEL_TASKS,
     nodeId: c.APFLOW_NODE_ID,
+    nodeRole: c.APFLOW_NODE_ROLE,
+    nodeTags: list(c.APFLOW_NODE_TAGS) ?? [],
     leaseMs: c.APFLOW_LEASE_DURATION * 1000,
+    leaderLeaseMs: c.APFLOW_LEADER_LEASE * 1000,
+    heartbeatMs: c.APFLOW_HEARTBEAT_INTERVAL * 1000,
+    staleMs: c.APFLOW_NODE_STALE_THRESHOLD * 1000,
+    deadMs: c.APFLOW_NODE_DEAD_THRESHOLD * 1000,
     pollIntervalMs: c.APFLOW_POLL_INTERVAL * 1000,
     retry: { baseDelayMs: c.APFLOW_RETRY_BASE_DELAY * 1000, maxDelayMs: c.APFLOW_RETRY_MAX_DELAY * 1000 },
     shutdownGraceMs: c.APFLOW_SHUTDOWN_GRACE * 1000,

@@ -10,6 +10,7 @@ import type { ExecutorRegistry } from "./executor-registry.js";
 import { type AfterExecuteContext, HookRegistry } from "./hooks.js";
 import { mergeDependencyResults } from "./inputs.js";
 import { silentLogger } from "./logger.js";
+import type { NodeCapabilities } from "./placement.js";
 import type { ClaimedTask, Clock, EventBus, Outcome, ProgressUpdate, TaskStore } from "./ports.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy, retryDelayMs } from "./retry.js";
 import type { JsonObject, JsonValue, Task, TaskEvent } from "./types.js";
@@ -34,6 +35,8 @@ export interface EngineOptions {
   retry?: RetryPolicy;
   random?: () => number;
   hooks?: HookRegistry;
+  /** Capability tags tasks can require through their placement (APFLOW_NODE_TAGS). */
+  tags?: string[];
 }
 
 /** Why an executor's signal was aborted, when it was not a timeout. */
@@ -83,6 +86,7 @@ export class Engine {
   private wakeWaiter: (() => void) | null = null;
   private readonly timers = new Set<() => void>();
   private readonly idleWaiters = new Set<() => void>();
+  private unsubscribeBus: () => void = () => {};
 
   constructor(private readonly options: EngineOptions) {
     this.store = options.store;
@@ -103,6 +107,15 @@ export class Engine {
     return this.options.nodeId;
   }
 
+  /** What this node can run: its available executors and its tags. */
+  capabilities(): NodeCapabilities {
+    return {
+      nodeId: this.options.nodeId,
+      executors: this.options.executors.availableIds(),
+      tags: this.options.tags ?? [],
+    };
+  }
+
   /** Task ids this node is running now. */
   runningTaskIds(): string[] {
     return [...this.running.keys()];
@@ -117,6 +130,13 @@ export class Engine {
     if (this.state !== "idle") return;
     this.state = "running";
     this.publish(await this.store.releaseOwner(this.nodeId));
+    // A cancel committed anywhere (this node, or another one relayed here) stops the
+    // executor at once; lease renewal catches any notification that got lost.
+    this.unsubscribeBus = this.bus.subscribe("*", (event) => {
+      if (event.type !== "cancelled") return;
+      const run = this.running.get(event.taskId);
+      if (run && run.claimed.task.attempt === event.attempt) this.abortRun(run, "cancelled");
+    });
     this.repeat(Math.max(50, Math.floor(this.leaseMs / 3)), () => this.renewLeases());
     if (this.reclaimIntervalMs > 0) this.repeat(this.reclaimIntervalMs, () => this.reclaimExpired());
     this.loopDone = this.loop();
@@ -141,6 +161,7 @@ export class Engine {
       return;
     }
     this.state = "stopping";
+    this.unsubscribeBus();
     this.wake();
     await this.loopDone;
     if (this.running.size > 0 && graceMs > 0) {
@@ -188,7 +209,7 @@ export class Engine {
       let claimedAll = false;
       if (free > 0) {
         try {
-          const { tasks, events } = await this.store.claim(this.nodeId, free, this.leaseMs);
+          const { tasks, events } = await this.store.claim(this.capabilities(), free, this.leaseMs);
           failures = 0;
           this.publish(events);
           for (const claimed of tasks) this.startRun(claimed);

@@ -36,6 +36,11 @@ export class LocalEventBus implements EventBus {
     };
   }
 
+  /** Trees that have listeners of their own (not counting "*" listeners). */
+  watchedTrees(): string[] {
+    return [...this.listeners.keys()].filter((key) => key !== "*");
+  }
+
   private deliver(listeners: Set<EventListener>, event: TaskEvent): void {
     for (const listener of listeners) {
       try {

@@ -65,6 +65,11 @@ export class ExecutorRegistry {
     return executor;
   }
 
+  /** Ids of the executors this node may run. */
+  availableIds(): string[] {
+    return this.ids().filter((id) => !this.blocked.has(id));
+  }
+
   ids(): string[] {
     return [...this.executors.keys()].sort();
   }

@@ -2,6 +2,7 @@
  * The narrow ports the engine depends on. Storage implements TaskStore (memory,
  * PGlite and PostgreSQL share one contract test suite); the engine never sees SQL.
  */
+import type { NodeCapabilities } from "./placement.js";
 import type { TaskPatch } from "./tree-plan.js";
 import type {
   DependencyRef,
@@ -138,8 +139,11 @@ export interface TaskStore {
   updateTask(taskId: string, patch: TaskPatch): Promise<TaskEvent[]>;
   /** Records an event that is not a status change (e.g. `hook_failed`) on a task. */
   addEvent(taskId: string, type: TaskEventType, message: string, data?: JsonObject | null): Promise<TaskEvent[]>;
-  /** Claims up to `limit` ready tasks in (priority, createdAt, id) order, with a lease. */
-  claim(owner: string, limit: number, leaseMs: number): Promise<ClaimResult>;
+  /**
+   * Claims up to `limit` ready tasks in (priority, createdAt, id) order, with a lease,
+   * among those `node` may run (its executors, the task's placement).
+   */
+  claim(node: NodeCapabilities, limit: number, leaseMs: number): Promise<ClaimResult>;
   /** Records outcomes (fenced by lease token) and their effects on dependents. */
   finish(outcomes: Outcome[]): Promise<FinishResult>;
   reportProgress(updates: ProgressUpdate[]): Promise<TaskEvent[]>;
@@ -149,11 +153,20 @@ export interface TaskStore {
   cancel(taskId: string, message: string): Promise<CancelResult>;
   /** Returns to the queue every task leased by `owner` (a restarted node's own leases). */
   releaseOwner(owner: string): Promise<TaskEvent[]>;
-  /** Returns to the queue tasks whose lease expired. */
-  reclaimExpired(limit: number): Promise<TaskEvent[]>;
+  /**
+   * Returns to the queue tasks whose lease expired. With a fence, only while that
+   * leader lease still holds (a deposed leader changes nothing).
+   */
+  reclaimExpired(limit: number, fence?: LeaderFence): Promise<TaskEvent[]>;
   /** Deletes a pending subtree (see `planDelete`). */
   deleteSubtree(taskId: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The cluster leader's identity for fenced housekeeping: (node, term). */
+export interface LeaderFence {
+  nodeId: string;
+  term: number;
 }
 
 export interface Clock {

@@ -36,6 +36,8 @@ export class TaskService {
     private readonly executors: ExecutorRegistry,
     private readonly bus: EventBus,
     private readonly engine: EngineHandle | null,
+    /** Executors other live nodes offer: a tree may use them though this node lacks them. */
+    private readonly clusterExecutors: () => Promise<string[]> = async () => [],
   ) {}
 
   /**
@@ -52,8 +54,15 @@ export class TaskService {
       this.store.findTrees(referencedIds(list)),
       this.store.findIdempotencyKeys(idempotencyKeysOf(list)),
     ]);
+    const localUnknown = list.some(
+      (s) => s && typeof s.executor === "string" && this.executors.availability(s.executor) === "unknown",
+    );
+    const elsewhere = new Set(localUnknown ? await this.clusterExecutors() : []);
     const plan = planTree(specs, {
-      executorAvailability: (id) => this.executors.availability(id),
+      executorAvailability: (id) => {
+        const here = this.executors.availability(id);
+        return here === "unknown" && elsewhere.has(id) ? "available" : here;
+      },
       inputProblems: (executor, inputs, hasDependencies) =>
         this.executors.inputProblems(executor, inputs, hasDependencies ? "creation-with-dependencies" : "creation"),
       generateId: newId,

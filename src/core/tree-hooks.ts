@@ -39,6 +39,8 @@ export function runTreeHooks(options: {
     }
   };
   return options.bus.subscribe("*", (event) => {
+    // Each milestone fires on the node that committed it, not again where it is relayed.
+    if (event.remote) return;
     const milestones: (TreeMilestone | "finished")[] = [];
     if (event.type === "created" && event.taskId === event.treeId) milestones.push("created");
     if (event.treeStarted) milestones.push("started");

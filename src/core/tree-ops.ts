@@ -76,7 +76,8 @@ export interface RequeuePlan {
 /**
  * Re-running a task runs its subtree and, transitively, the dependencies those need
  * that are not completed. Completed tasks keep their results unless `rerunAll`
- * (which applies to the subtree; a completed dependency outside it is reused).
+ * (which applies to the subtree; a completed dependency outside it is reused). A
+ * completed task with an idempotency key never runs again, even with `rerunAll`.
  * Tasks in progress are left alone.
  */
 export function planRequeue(index: TreeIndex, taskId: string, rerunAll: boolean): RequeuePlan {
@@ -87,7 +88,7 @@ export function planRequeue(index: TreeIndex, taskId: string, rerunAll: boolean)
     const id = stack.pop()!;
     if (chosen.has(id)) continue;
     const task = index.get(id);
-    const rerun = task.status !== "completed" || (rerunAll && inSubtree.has(id));
+    const rerun = task.status !== "completed" || (rerunAll && inSubtree.has(id) && task.idempotencyKey === null);
     if (!rerun) continue;
     chosen.add(id);
     for (const dep of task.dependencies) stack.push(dep.id);

@@ -100,4 +100,6 @@ export interface TaskEvent {
   treeFinished?: boolean;
   /** Set on the `started` event of the first task claimed in a run of the tree (live only). */
   treeStarted?: boolean;
+  /** Set when the event was committed by another node and relayed here (live only). */
+  remote?: boolean;
 }

@@ -13,8 +13,10 @@ export interface Context {
   loaders: Loaders;
   /** Batches across every subscriber at once (one query per event, not per subscriber). */
   shared: SharedLoaders;
+  /** Values computed once per operation (e.g. the cluster's node list). */
+  cache: Record<string, Promise<unknown> | undefined>;
 }
 
 export function createContext(apflow: Apflow, shared: SharedLoaders): Context {
-  return { apflow, prisma: apflow.database.prisma, loaders: createLoaders(apflow.database.prisma), shared };
+  return { apflow, prisma: apflow.database.prisma, loaders: createLoaders(apflow.database.prisma), shared, cache: {} };
 }

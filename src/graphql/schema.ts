@@ -1,6 +1,7 @@
 /** Assembles the schema: each import registers its part on the builder. */
 import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.js";
+import "./cluster.js";
 import "./executors.js";
 import "./subscriptions.js";
 import "./task.js";

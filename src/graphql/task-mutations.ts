@@ -12,6 +12,16 @@ const DependencyInput = builder.inputType("DependencyInput", {
   }),
 });
 
+const PlacementInput = builder.inputType("PlacementInput", {
+  description: "Which nodes may run the task; every given condition must hold.",
+  fields: (t) => ({
+    executors: t.stringList({ required: false, description: "Executors the node must have." }),
+    tags: t.stringList({ required: false, description: "Capability tags the node must have (APFLOW_NODE_TAGS)." }),
+    allowNodes: t.stringList({ required: false, description: "Only these node ids." }),
+    forbidNodes: t.stringList({ required: false, description: "Never these node ids." }),
+  }),
+});
+
 const TaskInput = builder.inputType("TaskInput", {
   description: "One task of a tree, in apflow's flat format.",
   fields: (t) => ({
@@ -26,6 +36,7 @@ const TaskInput = builder.inputType("TaskInput", {
     maxAttempts: t.int({ required: false, description: "Attempts before the task fails; default 1." }),
     timeoutMs: t.int({ required: false }),
     idempotencyKey: t.string({ required: false, description: "A completed task with this key never runs again." }),
+    placement: t.field({ type: PlacementInput, required: false }),
   }),
 });
 
@@ -67,6 +78,7 @@ builder.mutationFields((t) => ({
       const tasks = input.tasks.map((task) => ({
         ...withoutNulls(task),
         ...(task.dependencies ? { dependencies: task.dependencies.map((d) => withoutNulls(d)) } : {}),
+        ...(task.placement ? { placement: withoutNulls(task.placement) } : {}),
       }));
       const root = await ctx.apflow.tasks.createTree(tasks, { execute: input.execute ?? false });
       return reload(ctx, query, root.id);

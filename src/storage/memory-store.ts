@@ -6,6 +6,7 @@
 
 import { randomUUID } from "node:crypto";
 import { ApflowError, ErrorCode } from "../core/errors.js";
+import { type NodeCapabilities, placementRefusal } from "../core/placement.js";
 import type {
   CancelResult,
   ClaimResult,
@@ -110,7 +111,7 @@ export class MemoryTaskStore implements TaskStore {
     return tree.events
       .filter((e) => e.seq > afterSeq)
       .slice(0, limit)
-      .map(({ treeFinished: _finished, treeStarted: _started, ...stored }) => stored);
+      .map(({ treeFinished: _finished, treeStarted: _started, remote: _remote, ...stored }) => stored);
   }
 
   async openTaskCount(treeId: string): Promise<number> {
@@ -161,7 +162,8 @@ export class MemoryTaskStore implements TaskStore {
     return [this.event(this.row(taskId), type, message, data)];
   }
 
-  async claim(owner: string, limit: number, leaseMs: number): Promise<ClaimResult> {
+  async claim(node: NodeCapabilities, limit: number, leaseMs: number): Promise<ClaimResult> {
+    const owner = node.nodeId;
     this.assertOpen();
     const now = this.clock.now();
     const ready = [...this.tasks.values()]
@@ -170,7 +172,8 @@ export class MemoryTaskStore implements TaskStore {
           t.status === "pending" &&
           t.queued &&
           t.openDeps === 0 &&
-          (t.notBefore === null || t.notBefore.getTime() <= now.getTime()),
+          (t.notBefore === null || t.notBefore.getTime() <= now.getTime()) &&
+          placementRefusal(t.executor, t.placement, node) === null,
       )
       .sort(claimOrder)
       .slice(0, limit);

@@ -105,10 +105,62 @@ export function createPgSql(pool: pg.Pool): Sql {
         }
       }
     },
+    listen: (channel, onMessage, onReconnect) => listenOn(pool, channel, onMessage, onReconnect),
     async close() {
       if (closed) return;
       closed = true;
       await pool.end();
     },
+  };
+}
+
+/**
+ * LISTEN needs its own long-lived connection (a pooled one would be handed to
+ * someone else). When it breaks, it is re-opened with backoff; notifications sent
+ * meanwhile are lost, so `onReconnect` lets the caller catch up from the tables.
+ */
+async function listenOn(
+  pool: pg.Pool,
+  channel: string,
+  onMessage: (payload: string) => void,
+  onReconnect?: () => void,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | null = null;
+  let retry: NodeJS.Timeout | undefined;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client(pool.options);
+    next.on("notification", (message) => {
+      if (message.channel === channel) onMessage(message.payload ?? "");
+    });
+    next.on("error", () => reconnect(next));
+    next.on("end", () => reconnect(next));
+    await next.connect();
+    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    client = next;
+  };
+  const reconnect = (broken: pg.Client, delayMs = 500) => {
+    if (stopped || client !== broken) return;
+    client = null;
+    broken.end().catch(() => undefined);
+    retry = setTimeout(() => {
+      connect().then(
+        () => onReconnect?.(),
+        () => {
+          // Keep trying: the database may still be restarting.
+          const dead = new pg.Client(pool.options);
+          client = dead;
+          reconnect(dead, Math.min(delayMs * 2, 10_000));
+        },
+      );
+    }, delayMs);
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    clearTimeout(retry);
+    const current = client;
+    client = null;
+    await current?.end().catch(() => undefined);
   };
 }

@@ -30,6 +30,13 @@ export function createPgliteSql(db: PGlite): Sql {
     dialect: "pglite",
     query: (text, params) => run(db, text, params),
     transaction: (fn) => db.transaction((tx) => fn({ query: (text, params) => run(tx, text, params) })),
+    async listen(channel, onMessage) {
+      // One in-process connection: notifications never get lost, so no reconnects.
+      const unlisten = await db.listen(channel, onMessage);
+      return async () => {
+        if (!db.closed) await unlisten();
+      };
+    },
     async close() {
       if (!db.closed) await db.close();
     },

@@ -5,10 +5,12 @@
  * task rows and apply the pure rules of core/tree-ops.
  */
 import { ApflowError, ErrorCode } from "../core/errors.js";
+import type { NodeCapabilities } from "../core/placement.js";
 import type {
   CancelResult,
   ClaimResult,
   FinishResult,
+  LeaderFence,
   Outcome,
   ProgressUpdate,
   RequeueOptions,
@@ -21,6 +23,7 @@ import type { TaskPatch } from "../core/tree-plan.js";
 import type { JsonObject, Task, TaskEvent, TaskEventType, TaskStatus } from "../core/types.js";
 import { addDelta, appendEvents } from "./sql/append-events.js";
 import { claimReady } from "./sql/claim.js";
+import { leaderFence } from "./sql/cluster.js";
 import { finishOutcomes } from "./sql/finish.js";
 import { insertTree } from "./sql/insert-tree.js";
 import { releaseLeases, renewLeases } from "./sql/leases.js";
@@ -209,8 +212,8 @@ export class SqlTaskStore implements TaskStore {
     });
   }
 
-  claim(owner: string, limit: number, leaseMs: number): Promise<ClaimResult> {
-    return this.sql.transaction((tx) => claimReady(tx, owner, limit, leaseMs));
+  claim(node: NodeCapabilities, limit: number, leaseMs: number): Promise<ClaimResult> {
+    return this.sql.transaction((tx) => claimReady(tx, node, limit, leaseMs));
   }
 
   finish(outcomes: Outcome[]): Promise<FinishResult> {
@@ -273,8 +276,11 @@ export class SqlTaskStore implements TaskStore {
     return this.sql.transaction((tx) => releaseLeases(tx, { owner }));
   }
 
-  reclaimExpired(limit: number): Promise<TaskEvent[]> {
-    return this.sql.transaction((tx) => releaseLeases(tx, { expiredLimit: limit }));
+  reclaimExpired(limit: number, fence?: LeaderFence): Promise<TaskEvent[]> {
+    return this.sql.transaction(async (tx) => {
+      if (fence && !(await leaderFence(tx, fence.nodeId, fence.term))) return [];
+      return releaseLeases(tx, { expiredLimit: limit });
+    });
   }
 
   deleteSubtree(taskId: string): Promise<void> {

@@ -19,5 +19,11 @@ export interface Sql extends SqlQueryable {
    * the whole function a few times.
    */
   transaction<T>(fn: (tx: SqlQueryable) => Promise<T>): Promise<T>;
+  /**
+   * LISTENs on `channel` (PostgreSQL: on a dedicated connection, re-opened after a
+   * failure, calling `onReconnect` so the caller can catch up on what it missed).
+   * Returns a function that stops listening.
+   */
+  listen(channel: string, onMessage: (payload: string) => void, onReconnect?: () => void): Promise<() => Promise<void>>;
   close(): Promise<void>;
 }

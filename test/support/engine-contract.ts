@@ -233,6 +233,19 @@ export function defineEngineContract(label: string, factory: () => StoreFactory)
       await h.service.execute(root.id, { rerunAll: true });
       await h.service.waitForTree(root.id);
       expect(h.probe.started.sort()).toEqual(["bad", "ok", "root"]);
+      // A completed task with an idempotency key is never executed again.
+      const keyed = await h.service.createTree(
+        [
+          { name: "keyed-root", executor: "noop", dependencies: ["keyed"] },
+          { name: "keyed", executor: "noop", parentId: "keyed-root", idempotencyKey: `key-${root.id}` },
+        ],
+        { execute: true },
+      );
+      await h.service.waitForTree(keyed.id);
+      h.probe.started.length = 0;
+      await h.service.execute(keyed.id, { rerunAll: true });
+      await h.service.waitForTree(keyed.id);
+      expect(h.probe.started).toEqual(["keyed-root"]);
       // Re-running a completed tree without rerunAll has nothing to do.
       h.probe.started.length = 0;
       await h.service.execute(root.id);
@@ -370,17 +383,40 @@ export function defineEngineContract(label: string, factory: () => StoreFactory)
       expect(all.get("report")!.result).toEqual({ [all.get("a")!.id]: "A", [all.get("b")!.id]: "B" });
     });
 
+    it("claims only what the node may run: its executors and the task's placement", async () => {
+      await start();
+      await h.engine.stop(0);
+      await h.service.createTree(
+        [
+          { name: "any", executor: "noop" },
+          { name: "gpu", executor: "noop", parentId: "any", placement: { tags: ["gpu"] } },
+          { name: "only-b", executor: "noop", parentId: "any", placement: { allowNodes: ["b"] } },
+          { name: "not-a", executor: "noop", parentId: "any", placement: { forbidNodes: ["a"] } },
+          { name: "needs-echo", executor: "noop", parentId: "any", placement: { executors: ["echo"] } },
+        ],
+        { execute: true },
+      );
+      const names = async (nodeId: string, executors: string[], tags: string[]) => {
+        const { tasks } = await h.store.claim({ nodeId, executors, tags }, 10, 30_000);
+        return tasks.map((t) => t.task.name).sort();
+      };
+      expect(await names("a", ["echo"], ["gpu"])).toEqual([]);
+      expect(await names("a", ["noop"], [])).toEqual(["any"]);
+      expect(await names("a", ["noop", "echo"], ["gpu"])).toEqual(["gpu", "needs-echo"]);
+      expect(await names("b", ["noop"], [])).toEqual(["not-a", "only-b"]);
+    });
+
     it("fences outcomes by lease token and returns expired leases to the queue", async () => {
       await start({ maxParallel: 1 });
       await h.engine.stop(0);
       const root = await h.service.createTree([{ name: "lonely", executor: "noop" }], { execute: true });
-      const first = await h.store.claim("node-a", 10, 1);
+      const first = await h.store.claim({ ...h.engine.capabilities(), nodeId: "node-a" }, 10, 1);
       expect(first.tasks.map((t) => t.task.id)).toEqual([root.id]);
       expect(first.tasks[0]!.task).toMatchObject({ status: "in_progress", attempt: 1, leaseOwner: "node-a" });
       await new Promise((r) => setTimeout(r, 20));
       const reclaimed = await h.store.reclaimExpired(10);
       expect(reclaimed.map((e) => e.type)).toEqual(["lease_expired"]);
-      const second = await h.store.claim("node-b", 10, 30_000);
+      const second = await h.store.claim({ ...h.engine.capabilities(), nodeId: "node-b" }, 10, 30_000);
       expect(second.tasks[0]!.task.attempt).toBe(2);
       const stale = await h.store.finish([
         { kind: "completed", taskId: root.id, leaseToken: first.tasks[0]!.leaseToken, result: "stale" },

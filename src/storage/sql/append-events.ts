@@ -68,12 +68,18 @@ export async function appendEvents(
     const last = stored.findLast((e) => e.treeId === treeId);
     if (last) last.treeFinished = true;
   }
+  // One NOTIFY per transaction (sent at commit) tells other nodes which trees have
+  // new events: a hint only, they read the rows. Folded into the INSERT so it costs
+  // no extra round trip.
   await tx.query(
-    `INSERT INTO task_events (tree_id, seq, task_id, type, status, progress, attempt, message, data, at)
-     SELECT v.tree_id, v.seq, v.task_id, v.type, v.status, v.progress, v.attempt, v.message, v.data, now()
-       FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[],
-                   $8::text[], $9::jsonb[])
-         AS v(tree_id, seq, task_id, type, status, progress, attempt, message, data)`,
+    `WITH inserted AS (
+       INSERT INTO task_events (tree_id, seq, task_id, type, status, progress, attempt, message, data, at)
+       SELECT v.tree_id, v.seq, v.task_id, v.type, v.status, v.progress, v.attempt, v.message, v.data, now()
+         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[],
+                     $8::text[], $9::jsonb[])
+           AS v(tree_id, seq, task_id, type, status, progress, attempt, message, data)
+       RETURNING 1)
+     SELECT pg_notify('${EVENTS_CHANNEL}', $10) FROM (SELECT count(*) FROM inserted) AS done`,
     [
       stored.map((e) => e.treeId),
       stored.map((e) => e.seq),
@@ -84,9 +90,35 @@ export async function appendEvents(
       stored.map((e) => e.attempt),
       stored.map((e) => e.message),
       stored.map((e) => (e.data === null ? null : JSON.stringify(e.data))),
+      notification(stored),
     ],
   );
   return stored;
+}
+
+/** The channel on which every transaction that stored events says which trees it touched. */
+export const EVENTS_CHANNEL = "apflow_events";
+
+/**
+ * The NOTIFY payload: JSON `[[treeId, lastSeq], ...]` (ids may contain any
+ * character), or `"*"` ("many trees") when too long for NOTIFY's 8,000 bytes.
+ */
+function notification(events: readonly TaskEvent[]): string {
+  const last = new Map<string, number>();
+  for (const e of events) last.set(e.treeId, e.seq);
+  const payload = JSON.stringify([...last]);
+  return payload.length < 7_900 ? payload : '"*"';
+}
+
+/** Reads a payload written by `notification`: the trees touched, or "*" for "any". */
+export function parseNotification(payload: string): [string, number][] | "*" {
+  try {
+    const parsed = JSON.parse(payload) as unknown;
+    if (Array.isArray(parsed)) return parsed as [string, number][];
+  } catch {
+    // Not ours or truncated: treat as "anything may have changed".
+  }
+  return "*";
 }
 
 /** Adds `n` to a tree's entry in an open-task delta map. */

@@ -7,8 +7,11 @@
  * transaction locked. Readiness (pending, asked to run, no open dependency, past
  * any retry backoff) is plain column tests served by the partial index
  * tasks_ready_idx in claim order, so no dependency is scanned here. The lease
- * expiry comes from the database clock, never the node's.
+ * expiry comes from the database clock, never the node's. Placement (the node's
+ * executors and tags, allowed and forbidden nodes) is tested in the same WHERE, so
+ * a node never locks a row it may not run; core/placement.ts states the same rules.
  */
+import type { NodeCapabilities } from "../../core/placement.js";
 import type { ClaimResult, DependencyResult } from "../../core/ports.js";
 import type { JsonValue, TaskStatus } from "../../core/types.js";
 import type { SqlQueryable } from "../sql.js";
@@ -17,10 +20,11 @@ import { prefixed, type TaskRow, toTask } from "./task-row.js";
 
 export async function claimReady(
   tx: SqlQueryable,
-  owner: string,
+  node: NodeCapabilities,
   limit: number,
   leaseMs: number,
 ): Promise<ClaimResult> {
+  const owner = node.nodeId;
   const rows = await tx.query<TaskRow & { lease_token: string }>(
     `UPDATE tasks t
         SET status = 'in_progress', attempt = t.attempt + 1, lease_owner = $1, lease_token = gen_random_uuid(),
@@ -28,12 +32,18 @@ export async function claimReady(
             updated_at = now()
        FROM (SELECT id FROM tasks
               WHERE status = 'pending' AND queued AND open_deps = 0 AND (not_before IS NULL OR not_before <= now())
+                AND executor = ANY($4::text[])
+                AND (placement IS NULL OR (
+                      (NOT placement ? 'executors' OR placement->'executors' <@ $5::jsonb)
+                  AND (NOT placement ? 'tags' OR placement->'tags' <@ $6::jsonb)
+                  AND (NOT placement ? 'allowNodes' OR placement->'allowNodes' ? $1)
+                  AND (NOT placement ? 'forbidNodes' OR NOT placement->'forbidNodes' ? $1)))
               ORDER BY priority, created_at, id
               LIMIT $2
               FOR UPDATE SKIP LOCKED) ready
       WHERE t.id = ready.id
       RETURNING ${prefixed("t")}, t.lease_token::text AS lease_token`,
-    [owner, limit, leaseMs],
+    [owner, limit, leaseMs, node.executors, JSON.stringify(node.executors), JSON.stringify(node.tags)],
   );
   if (rows.length === 0) return { tasks: [], events: [] };
   const deps = await tx.query<{

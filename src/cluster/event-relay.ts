@@ -1,0 +1,77 @@
+/**
+ * Brings other nodes' events to this node's subscribers. Every transaction that
+ * stores events sends one NOTIFY naming the trees and their last seq (see
+ * storage/sql/append-events.ts); here, for trees someone on this node watches, the
+ * new rows are read and published on the local bus, marked `remote`. NOTIFY is a
+ * hint: a lost one only delays, because subscribers fill any gap from the table.
+ * Every notification also wakes the engine: new work may be ready.
+ */
+import type { LocalEventBus } from "../core/event-bus.js";
+import type { Logger } from "../core/executor.js";
+import type { TaskStore } from "../core/ports.js";
+import type { TaskEvent } from "../core/types.js";
+import { EVENTS_CHANNEL, parseNotification } from "../storage/sql/append-events.js";
+import type { Sql } from "../storage/sql.js";
+
+/** At most this many events are read per tree per notification; subscribers fetch any rest themselves. */
+const READ_LIMIT = 500;
+const FINAL = new Set<TaskEvent["type"]>(["completed", "failed", "cancelled"]);
+
+export async function relayClusterEvents(options: {
+  sql: Sql;
+  store: TaskStore;
+  bus: LocalEventBus;
+  onNotification(): void;
+  logger: Logger;
+}): Promise<() => Promise<void>> {
+  const { store, bus, logger } = options;
+  const seen = new Map<string, number>();
+  const queues = new Map<string, Promise<void>>();
+  const stopTracking = bus.subscribe("*", (event) => {
+    if (event.seq > (seen.get(event.treeId) ?? 0)) seen.set(event.treeId, event.seq);
+  });
+
+  const catchUp = async (treeId: string, upTo: number | null) => {
+    const from = seen.get(treeId) ?? (upTo === null ? 0 : Math.max(0, upTo - READ_LIMIT));
+    if (upTo !== null && from >= upTo) return;
+    const events = await store.listEvents(treeId, from, READ_LIMIT);
+    if (events.length === 0) return;
+    const last = events.at(-1)!;
+    if (FINAL.has(last.type) && (await store.openTaskCount(treeId)) === 0) last.treeFinished = true;
+    bus.publish(events.filter((e) => e.seq > (seen.get(treeId) ?? 0)).map((e) => ({ ...e, remote: true })));
+  };
+  // One catch-up at a time per tree, in order.
+  const schedule = (treeId: string, upTo: number | null) => {
+    const previous = queues.get(treeId) ?? Promise.resolve();
+    const next = previous
+      .then(() => catchUp(treeId, upTo))
+      .catch((error: unknown) => logger.warn("relaying events failed", { tree: treeId, error }))
+      .finally(() => {
+        if (queues.get(treeId) === next) queues.delete(treeId);
+      });
+    queues.set(treeId, next);
+  };
+  const watched = new Set<string>();
+  const onMessage = (payload: string) => {
+    options.onNotification();
+    const trees = parseNotification(payload);
+    watched.clear();
+    for (const id of bus.watchedTrees()) watched.add(id);
+    if (seen.size > 10_000) {
+      // Bound the memory: forget trees nobody here watches any more.
+      for (const id of seen.keys()) if (!watched.has(id)) seen.delete(id);
+    }
+    if (trees === "*") {
+      for (const treeId of watched) schedule(treeId, null);
+      return;
+    }
+    for (const [treeId, seq] of trees) if (watched.has(treeId)) schedule(treeId, seq);
+  };
+  // After a lost connection, notifications may have been missed: catch up on everything watched.
+  const onReconnect = () => onMessage('"*"');
+  const stopListening = await options.sql.listen(EVENTS_CHANNEL, onMessage, onReconnect);
+  return async () => {
+    stopTracking();
+    await stopListening();
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Several nodes in one process on one PostgreSQL database: leader election and
+ * hand-over, placement across nodes, cross-node cancellation and events. (The
+ * process-kill scenarios are in test/cluster/processes.test.ts.)
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { type Apflow, createApflow } from "../../src/apflow.js";
+import { createTestDatabase, type TestDatabase } from "../support/databases.js";
+import { eventually } from "../support/harness.js";
+import { newProbe, testExecutors } from "../support/test-executors.js";
+
+describe("cluster nodes on one PostgreSQL", () => {
+  const nodes: Apflow[] = [];
+  let database: TestDatabase | undefined;
+  const probe = newProbe();
+
+  async function node(nodeId: string, extra: Partial<Parameters<typeof createApflow>[0]> = {}) {
+    database ??= await createTestDatabase();
+    const apflow = await createApflow({
+      databaseUrl: database.url,
+      nodeId,
+      logLevel: "silent",
+      executors: testExecutors(probe),
+      pollIntervalMs: 500,
+      leaderLeaseMs: 1_500,
+      heartbeatMs: 300,
+      leaseMs: 3_000,
+      ...extra,
+    });
+    nodes.push(apflow);
+    return apflow;
+  }
+
+  afterEach(async () => {
+    await Promise.all(nodes.splice(0).map((n) => n.close()));
+    await database?.drop();
+    database = undefined;
+  });
+
+  it("elects one leader and hands over when it leaves", async () => {
+    const a = await node("a");
+    const b = await node("b");
+    const c = await node("c", { nodeRole: "worker" });
+    await eventually(() => a.cluster.isLeader);
+    expect(b.cluster.isLeader).toBe(false);
+    expect(c.cluster.isLeader).toBe(false);
+    const term = a.cluster.leaderTerm!;
+    await a.close();
+    await eventually(() => b.cluster.isLeader, 5_000);
+    expect(b.cluster.leaderTerm).toBe(term + 1);
+    expect(c.cluster.isLeader).toBe(false);
+  });
+
+  it("runs a task only on a node its placement allows, and says why others cannot", async () => {
+    const a = await node("a");
+    const b = await node("b", { nodeTags: ["gpu"] });
+    const root = await a.createTree(
+      [
+        { name: "root", executor: "noop", dependencies: ["gpu"] },
+        { name: "gpu", executor: "echo", parentId: "root", inputs: { value: "ok" }, placement: { tags: ["gpu"] } },
+      ],
+      { execute: true },
+    );
+    const tasks = await a.waitForTree(root.id);
+    const gpu = tasks.find((t) => t.name === "gpu")!;
+    expect(gpu.status).toBe("completed");
+    const events = await a.events(root.id);
+    const started = events.find((e) => e.taskId === gpu.id && e.type === "started")!;
+    expect(started.data).toEqual({ node: "b" });
+    await b.close();
+  });
+
+  it("cancels a task running on another node within a renewal interval, and relays its events", async () => {
+    // a serves the API and runs nothing; it lacks the executor, which b offers.
+    const a = await node("a", { executors: [], nodeRole: "observer" });
+    const b = await node("b");
+    const seen: string[] = [];
+    const root = await a.createTree([{ name: "long", executor: "sleep", inputs: { ms: 60_000 } }]);
+    const unsubscribe = a.subscribe(root.treeId, (event) => seen.push(`${event.type}${event.remote ? "@remote" : ""}`));
+    await a.executeTask(root.id);
+    await eventually(() => probe.started.includes("long"), 10_000);
+    const cancelled = Date.now();
+    await a.cancelTask(root.id);
+    await eventually(() => probe.aborted.has("long"), 5_000);
+    expect(Date.now() - cancelled).toBeLessThan(1_000);
+    await eventually(() => seen.includes("started@remote"), 5_000);
+    unsubscribe();
+    void b;
+  });
+});
