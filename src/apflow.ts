@@ -86,12 +86,9 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
   });
   try {
     const nodeId = config.nodeId ?? (await defaultNodeId(database));
-    const registry = new ExecutorRegistry([
-      ...builtinExecutors({
-        allowCommand: config.allowCommand,
-        allowPrivateUrls: config.allowPrivateUrls,
-        allowedCommands: config.allowedCommands,
-      }),
+    // Built-ins read the registry lazily (generate_executor lists what this node offers).
+    const registry: ExecutorRegistry = new ExecutorRegistry([
+      ...builtinExecutors({ ...config, listExecutors: () => registry.list() }),
       ...(await loadExecutorDirs(config.executorDirs)),
       ...extra,
     ]);
@@ -99,6 +96,12 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
       registry.block(
         "command_executor",
         "command_executor is off: set APFLOW_STDIO_ALLOW_COMMAND=1 to let tasks run host commands",
+      );
+    }
+    if (!config.docker.enabled) {
+      registry.block(
+        "docker_executor",
+        "docker_executor is off: set APFLOW_DOCKER_ENABLED=1 (and APFLOW_DOCKER_HOST) to run containers",
       );
     }
     applyAccessRules(registry, { executors: config.allowedExecutors, extensions: config.allowedExtensions });

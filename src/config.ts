@@ -86,6 +86,52 @@ export const SETTINGS = {
     schema: z.string().optional(),
     description: "Comma-separated executables command_executor may run (all when unset and allowed).",
   },
+  APFLOW_WEBSOCKET_ALLOW_PRIVATE_URLS: {
+    schema: flag.default(false),
+    description: "Let websocket_executor connect to loopback and private addresses.",
+  },
+  APFLOW_GRPC_ALLOW_PRIVATE_URLS: {
+    schema: flag.default(false),
+    description: "Let grpc_executor call loopback and private addresses.",
+  },
+  APFLOW_SSH_ALLOW_PRIVATE_HOSTS: {
+    schema: flag.default(false),
+    description: "Let ssh_executor connect to loopback and private hosts.",
+  },
+  APFLOW_SSH_ALLOW_UNKNOWN_HOST_KEYS: {
+    schema: flag.default(false),
+    description: "Let ssh_executor accept a host key not pinned by hostKeyFingerprint (off: fail closed).",
+  },
+  APFLOW_DOCKER_ENABLED: {
+    schema: flag.default(false),
+    description: "Let docker_executor run containers (it drives the Docker engine; off by default).",
+  },
+  APFLOW_DOCKER_HOST: {
+    schema: z.string().optional(),
+    description: "Docker Engine API: a unix socket path or a tcp:// URL (default /var/run/docker.sock).",
+  },
+  APFLOW_DOCKER_ALLOW_HOST_MOUNTS: {
+    schema: flag.default(false),
+    description: "Let containers mount any host path (sensitive ones included).",
+  },
+  APFLOW_DOCKER_ALLOWED_MOUNT_PATHS: {
+    schema: z.string().optional(),
+    description: "Comma-separated host directories containers may mount.",
+  },
+  APFLOW_LLM_BASE_URL: {
+    schema: z.string().url().optional(),
+    description: "OpenAI-compatible endpoint of the LLM executors (default https://api.openai.com/v1).",
+  },
+  APFLOW_LLM_API_KEY: { schema: z.string().optional(), description: "API key of the LLM endpoint (secret)." },
+  APFLOW_LLM_MODEL: { schema: z.string().optional(), description: "Default model of the LLM executors." },
+  APFLOW_SMTP_HOST: { schema: z.string().optional(), description: "SMTP server of send_email_executor." },
+  APFLOW_SMTP_PORT: { schema: z.coerce.number().int().min(1).max(65535).optional(), description: "SMTP port." },
+  APFLOW_SMTP_SECURE: { schema: flag.default(false), description: "SMTP over TLS from the start (port 465)." },
+  APFLOW_SMTP_USER: { schema: z.string().optional(), description: "SMTP user." },
+  APFLOW_SMTP_PASSWORD: { schema: z.string().optional(), description: "SMTP password (secret)." },
+  APFLOW_EMAIL_FROM: { schema: z.string().optional(), description: "Default sender of send_email_executor." },
+  APFLOW_EMAIL_API_URL: { schema: z.string().url().optional(), description: "HTTP e-mail API endpoint." },
+  APFLOW_EMAIL_API_KEY: { schema: z.string().optional(), description: "HTTP e-mail API key (secret)." },
   APFLOW_EXECUTORS: {
     schema: z.string().optional(),
     description: "Comma-separated executor ids allowed (allow-list; all when neither list is set).",
@@ -100,7 +146,8 @@ export const SETTINGS = {
   },
   APFLOW_REST_ALLOW_PRIVATE_URLS: {
     schema: flag.default(false),
-    description: "Let rest_executor call loopback and private addresses (off by default).",
+    description:
+      "Let rest_executor and the other HTTP-based executors (mcp, llm, crew, generate, scrape, email, apflow_api) reach loopback and private addresses.",
   },
 } as const;
 
@@ -127,6 +174,22 @@ export interface ApflowConfig {
   allowCommand: boolean;
   allowedCommands: string[] | undefined;
   allowPrivateUrls: boolean;
+  websocketAllowPrivateUrls: boolean;
+  grpcAllowPrivateUrls: boolean;
+  sshAllowPrivateHosts: boolean;
+  sshAllowUnknownHostKeys: boolean;
+  docker: {
+    enabled: boolean;
+    host: string | undefined;
+    allowHostMounts: boolean;
+    allowedMountPaths: string[] | undefined;
+  };
+  llm: { baseUrl: string | undefined; apiKey: string | undefined; model: string | undefined };
+  email: {
+    smtp: { host: string; port?: number; secure: boolean; user?: string; password?: string } | undefined;
+    from: string | undefined;
+    api: { url: string; apiKey?: string } | undefined;
+  };
   /** Allow-lists (undefined: not set). */
   allowedExecutors: string[] | undefined;
   allowedExtensions: string[] | undefined;
@@ -175,6 +238,32 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApflowConfig {
     logLevel: c.APFLOW_LOG_LEVEL,
     allowCommand: c.APFLOW_STDIO_ALLOW_COMMAND,
     allowedCommands: list(c.APFLOW_STDIO_ALLOWED_COMMANDS),
+    websocketAllowPrivateUrls: c.APFLOW_WEBSOCKET_ALLOW_PRIVATE_URLS,
+    grpcAllowPrivateUrls: c.APFLOW_GRPC_ALLOW_PRIVATE_URLS,
+    sshAllowPrivateHosts: c.APFLOW_SSH_ALLOW_PRIVATE_HOSTS,
+    sshAllowUnknownHostKeys: c.APFLOW_SSH_ALLOW_UNKNOWN_HOST_KEYS,
+    docker: {
+      enabled: c.APFLOW_DOCKER_ENABLED,
+      host: c.APFLOW_DOCKER_HOST,
+      allowHostMounts: c.APFLOW_DOCKER_ALLOW_HOST_MOUNTS,
+      allowedMountPaths: list(c.APFLOW_DOCKER_ALLOWED_MOUNT_PATHS),
+    },
+    llm: { baseUrl: c.APFLOW_LLM_BASE_URL, apiKey: c.APFLOW_LLM_API_KEY, model: c.APFLOW_LLM_MODEL },
+    email: {
+      smtp: c.APFLOW_SMTP_HOST
+        ? {
+            host: c.APFLOW_SMTP_HOST,
+            secure: c.APFLOW_SMTP_SECURE,
+            ...(c.APFLOW_SMTP_PORT ? { port: c.APFLOW_SMTP_PORT } : {}),
+            ...(c.APFLOW_SMTP_USER ? { user: c.APFLOW_SMTP_USER } : {}),
+            ...(c.APFLOW_SMTP_PASSWORD ? { password: c.APFLOW_SMTP_PASSWORD } : {}),
+          }
+        : undefined,
+      from: c.APFLOW_EMAIL_FROM,
+      api: c.APFLOW_EMAIL_API_URL
+        ? { url: c.APFLOW_EMAIL_API_URL, ...(c.APFLOW_EMAIL_API_KEY ? { apiKey: c.APFLOW_EMAIL_API_KEY } : {}) }
+        : undefined,
+    },
     allowedExecutors: list(c.APFLOW_EXECUTORS),
     allowedExtensions: list(c.APFLOW_EXTENSIONS),
     executorDirs: list(c.APFLOW_EXECUTOR_DIRS) ?? [],

@@ -1,16 +1,33 @@
 import { describe, expect, it } from "vitest";
 import type { ApflowError } from "../../src/core/errors.js";
+import { EXTENSIONS } from "../../src/executors/access.js";
 import { builtinExecutors } from "../../src/executors/builtin.js";
 import { caught, fakeContext } from "./context.js";
 
 describe("builtinExecutors", () => {
-  it("returns apflow's four built-in executors", () => {
-    expect(builtinExecutors().map((e) => e.id)).toEqual([
-      "aggregate_results_executor",
-      "system_info_executor",
-      "command_executor",
-      "rest_executor",
-    ]);
+  it("returns every executor apflow offers, with apflow's ids, each in one extension group", () => {
+    const ids = builtinExecutors().map((e) => e.id);
+    expect(ids.sort()).toEqual(
+      [
+        "aggregate_results_executor",
+        "apflow_api_executor",
+        "batch_crew_executor",
+        "command_executor",
+        "crew_executor",
+        "docker_executor",
+        "generate_executor",
+        "grpc_executor",
+        "llm_executor",
+        "mcp_executor",
+        "rest_executor",
+        "scrape_executor",
+        "send_email_executor",
+        "ssh_executor",
+        "system_info_executor",
+        "websocket_executor",
+      ].sort(),
+    );
+    expect(Object.values(EXTENSIONS).flat().sort()).toEqual(ids.sort());
   });
 
   it("gives every executor an object schema whose properties are described", () => {
