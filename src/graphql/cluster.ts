@@ -128,11 +128,13 @@ builder.prismaObjectFields(TaskRef, (t) => ({
   placement: t.field({
     type: PlacementRef,
     nullable: true,
+    select: { placement: true },
     resolve: (task) => (task.placement as Placement | null) ?? null,
   }),
   waitingReason: t.string({
     nullable: true,
     description: "Why a pending task is not running yet (null unless pending).",
+    select: { status: true, queued: true, openDeps: true, notBefore: true, executor: true, placement: true },
     resolve: async (task, _args, ctx) => {
       if (task.status !== "pending") return null;
       const nodes = (await clusterState(ctx)).nodes

@@ -37,24 +37,29 @@ export const TaskRollupRef = builder
 
 export const TaskRef = builder.prismaObject("Task", {
   description: "One unit of work in a task tree.",
+  // Select mode: only the columns a query asks for are read (tasks have wide JSON
+  // columns; a dashboard listing names and statuses should not load them).
+  select: { id: true },
   fields: (t) => ({
     id: t.exposeID("id"),
     name: t.exposeString("name"),
-    status: t.field({ type: TaskStatusEnum, resolve: (task) => task.status as never }),
+    status: t.field({ type: TaskStatusEnum, select: { status: true }, resolve: (task) => task.status as never }),
     priority: t.exposeInt("priority", { description: "0 is the most urgent; ready tasks run in ascending order." }),
     progress: t.exposeFloat("progress", { description: "0..1" }),
     executor: t.exposeString("executor"),
     inputs: t.field({
       type: "JSON",
       description: "Inputs given to the executor; secrets (passwords, tokens, keys) are redacted.",
+      select: { inputs: true },
       resolve: (task) => redactSecrets(task.inputs as JsonValue),
     }),
     params: t.field({
       type: "JSON",
       description: "Executor construction options; secrets are redacted.",
+      select: { params: true },
       resolve: (task) => redactSecrets(task.params as JsonValue),
     }),
-    result: t.field({ type: "JSON", nullable: true, resolve: (task) => task.result }),
+    result: t.field({ type: "JSON", nullable: true, select: { result: true }, resolve: (task) => task.result }),
     error: t.exposeString("error", { nullable: true, description: "The error message of a failed task." }),
     errorCode: t.exposeString("errorCode", { nullable: true, description: "Machine-readable error code." }),
     treeId: t.exposeID("treeId", { description: "Id of the tree's root task." }),

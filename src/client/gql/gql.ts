@@ -14,6 +14,8 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  query BenchTree($id: ID!) {\n    task(id: $id) {\n      ...BenchLevel\n      children {\n        ...BenchLevel\n        children {\n          ...BenchLevel\n          children {\n            ...BenchLevel\n          }\n        }\n      }\n    }\n  }\n  fragment BenchLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n      }\n    }\n  }\n": typeof types.BenchTreeDocument,
+    "\n    subscription BenchFollow($rootId: ID!) {\n      taskTreeEvents(rootId: $rootId) {\n        seq\n        type\n      }\n    }\n  ": typeof types.BenchFollowDocument,
     "\n  mutation CreateReport($tasks: [TaskInput!]!) {\n    createTaskTree(input: { tasks: $tasks, execute: true }) {\n      id\n      name\n      status\n    }\n  }\n": typeof types.CreateReportDocument,
     "\n  subscription FollowTree($rootId: ID!) {\n    taskTreeEvents(rootId: $rootId) {\n      id\n      type\n      status\n      task {\n        name\n      }\n    }\n  }\n": typeof types.FollowTreeDocument,
     "\n  query FinishedTree($id: ID!) {\n    task(id: $id) {\n      name\n      status\n      rollup {\n        total\n        completed\n        progress\n      }\n      children {\n        name\n        status\n        result\n      }\n    }\n  }\n": typeof types.FinishedTreeDocument,
@@ -21,7 +23,9 @@ type Documents = {
     "\n  mutation RemoteCancelTree($id: ID!, $reason: String) {\n    cancelTask(id: $id, reason: $reason) {\n      id\n      status\n    }\n  }\n": typeof types.RemoteCancelTreeDocument,
     "\n  query RemoteTreeState($id: ID!) {\n    task(id: $id) {\n      id\n      rollup {\n        total\n        pending\n        inProgress\n        progress\n      }\n    }\n  }\n": typeof types.RemoteTreeStateDocument,
     "\n  query RemoteTreeTasks($treeId: ID!, $after: String) {\n    tasks(filter: { treeId: $treeId }, first: 500, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          status\n          result\n          error\n          errorCode\n        }\n      }\n    }\n  }\n": typeof types.RemoteTreeTasksDocument,
-    "\n  subscription RemoteTreeEvents($rootId: ID!, $after: ID) {\n    taskTreeEvents(rootId: $rootId, after: $after) {\n      id\n      task {\n        root {\n          rollup {\n            total\n            pending\n            inProgress\n            progress\n          }\n        }\n      }\n    }\n  }\n": typeof types.RemoteTreeEventsDocument,
+    "\n  subscription RemoteTreeEvents($rootId: ID!, $after: ID) {\n    taskTreeEvents(rootId: $rootId, after: $after) {\n      id\n      status\n      progress\n      task {\n        id\n      }\n    }\n  }\n": typeof types.RemoteTreeEventsDocument,
+    "\n  mutation Create($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) { id treeId status }\n  }\n": typeof types.CreateDocument,
+    "\n      subscription Events($rootId: ID!, $after: ID) {\n        taskTreeEvents(rootId: $rootId, after: $after) { id seq type status attempt data task { id } }\n      }\n    ": typeof types.EventsDocument,
     "\n  mutation CreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      name\n      status\n      treeId\n      children {\n        id\n        name\n        dependencies {\n          required\n          task {\n            name\n          }\n        }\n      }\n    }\n  }\n": typeof types.CreateTreeDocument,
     "\n  query TaskTree($id: ID!) {\n    task(id: $id) {\n      id\n      status\n      progress\n      result\n      rollup {\n        total\n        completed\n        failed\n        progress\n      }\n      children {\n        name\n        status\n        result\n        errorCode\n        attempt\n        parent {\n          id\n        }\n        root {\n          id\n        }\n        dependents {\n          name\n        }\n      }\n    }\n  }\n": typeof types.TaskTreeDocument,
     "\n  query ListTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          priority\n        }\n      }\n    }\n  }\n": typeof types.ListTasksDocument,
@@ -36,6 +40,8 @@ type Documents = {
     "\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  ": typeof types.TreeEventsDocument,
 };
 const documents: Documents = {
+    "\n  query BenchTree($id: ID!) {\n    task(id: $id) {\n      ...BenchLevel\n      children {\n        ...BenchLevel\n        children {\n          ...BenchLevel\n          children {\n            ...BenchLevel\n          }\n        }\n      }\n    }\n  }\n  fragment BenchLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n      }\n    }\n  }\n": types.BenchTreeDocument,
+    "\n    subscription BenchFollow($rootId: ID!) {\n      taskTreeEvents(rootId: $rootId) {\n        seq\n        type\n      }\n    }\n  ": types.BenchFollowDocument,
     "\n  mutation CreateReport($tasks: [TaskInput!]!) {\n    createTaskTree(input: { tasks: $tasks, execute: true }) {\n      id\n      name\n      status\n    }\n  }\n": types.CreateReportDocument,
     "\n  subscription FollowTree($rootId: ID!) {\n    taskTreeEvents(rootId: $rootId) {\n      id\n      type\n      status\n      task {\n        name\n      }\n    }\n  }\n": types.FollowTreeDocument,
     "\n  query FinishedTree($id: ID!) {\n    task(id: $id) {\n      name\n      status\n      rollup {\n        total\n        completed\n        progress\n      }\n      children {\n        name\n        status\n        result\n      }\n    }\n  }\n": types.FinishedTreeDocument,
@@ -43,7 +49,9 @@ const documents: Documents = {
     "\n  mutation RemoteCancelTree($id: ID!, $reason: String) {\n    cancelTask(id: $id, reason: $reason) {\n      id\n      status\n    }\n  }\n": types.RemoteCancelTreeDocument,
     "\n  query RemoteTreeState($id: ID!) {\n    task(id: $id) {\n      id\n      rollup {\n        total\n        pending\n        inProgress\n        progress\n      }\n    }\n  }\n": types.RemoteTreeStateDocument,
     "\n  query RemoteTreeTasks($treeId: ID!, $after: String) {\n    tasks(filter: { treeId: $treeId }, first: 500, after: $after, orderBy: { field: CREATED_AT, direction: ASC }) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          id\n          name\n          status\n          result\n          error\n          errorCode\n        }\n      }\n    }\n  }\n": types.RemoteTreeTasksDocument,
-    "\n  subscription RemoteTreeEvents($rootId: ID!, $after: ID) {\n    taskTreeEvents(rootId: $rootId, after: $after) {\n      id\n      task {\n        root {\n          rollup {\n            total\n            pending\n            inProgress\n            progress\n          }\n        }\n      }\n    }\n  }\n": types.RemoteTreeEventsDocument,
+    "\n  subscription RemoteTreeEvents($rootId: ID!, $after: ID) {\n    taskTreeEvents(rootId: $rootId, after: $after) {\n      id\n      status\n      progress\n      task {\n        id\n      }\n    }\n  }\n": types.RemoteTreeEventsDocument,
+    "\n  mutation Create($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) { id treeId status }\n  }\n": types.CreateDocument,
+    "\n      subscription Events($rootId: ID!, $after: ID) {\n        taskTreeEvents(rootId: $rootId, after: $after) { id seq type status attempt data task { id } }\n      }\n    ": types.EventsDocument,
     "\n  mutation CreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      name\n      status\n      treeId\n      children {\n        id\n        name\n        dependencies {\n          required\n          task {\n            name\n          }\n        }\n      }\n    }\n  }\n": types.CreateTreeDocument,
     "\n  query TaskTree($id: ID!) {\n    task(id: $id) {\n      id\n      status\n      progress\n      result\n      rollup {\n        total\n        completed\n        failed\n        progress\n      }\n      children {\n        name\n        status\n        result\n        errorCode\n        attempt\n        parent {\n          id\n        }\n        root {\n          id\n        }\n        dependents {\n          name\n        }\n      }\n    }\n  }\n": types.TaskTreeDocument,
     "\n  query ListTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          priority\n        }\n      }\n    }\n  }\n": types.ListTasksDocument,
@@ -75,6 +83,14 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query BenchTree($id: ID!) {\n    task(id: $id) {\n      ...BenchLevel\n      children {\n        ...BenchLevel\n        children {\n          ...BenchLevel\n          children {\n            ...BenchLevel\n          }\n        }\n      }\n    }\n  }\n  fragment BenchLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  query BenchTree($id: ID!) {\n    task(id: $id) {\n      ...BenchLevel\n      children {\n        ...BenchLevel\n        children {\n          ...BenchLevel\n          children {\n            ...BenchLevel\n          }\n        }\n      }\n    }\n  }\n  fragment BenchLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    subscription BenchFollow($rootId: ID!) {\n      taskTreeEvents(rootId: $rootId) {\n        seq\n        type\n      }\n    }\n  "): (typeof documents)["\n    subscription BenchFollow($rootId: ID!) {\n      taskTreeEvents(rootId: $rootId) {\n        seq\n        type\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation CreateReport($tasks: [TaskInput!]!) {\n    createTaskTree(input: { tasks: $tasks, execute: true }) {\n      id\n      name\n      status\n    }\n  }\n"): (typeof documents)["\n  mutation CreateReport($tasks: [TaskInput!]!) {\n    createTaskTree(input: { tasks: $tasks, execute: true }) {\n      id\n      name\n      status\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -103,7 +119,15 @@ export function graphql(source: "\n  query RemoteTreeTasks($treeId: ID!, $after:
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription RemoteTreeEvents($rootId: ID!, $after: ID) {\n    taskTreeEvents(rootId: $rootId, after: $after) {\n      id\n      task {\n        root {\n          rollup {\n            total\n            pending\n            inProgress\n            progress\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription RemoteTreeEvents($rootId: ID!, $after: ID) {\n    taskTreeEvents(rootId: $rootId, after: $after) {\n      id\n      task {\n        root {\n          rollup {\n            total\n            pending\n            inProgress\n            progress\n          }\n        }\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  subscription RemoteTreeEvents($rootId: ID!, $after: ID) {\n    taskTreeEvents(rootId: $rootId, after: $after) {\n      id\n      status\n      progress\n      task {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription RemoteTreeEvents($rootId: ID!, $after: ID) {\n    taskTreeEvents(rootId: $rootId, after: $after) {\n      id\n      status\n      progress\n      task {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation Create($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) { id treeId status }\n  }\n"): (typeof documents)["\n  mutation Create($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) { id treeId status }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n      subscription Events($rootId: ID!, $after: ID) {\n        taskTreeEvents(rootId: $rootId, after: $after) { id seq type status attempt data task { id } }\n      }\n    "): (typeof documents)["\n      subscription Events($rootId: ID!, $after: ID) {\n        taskTreeEvents(rootId: $rootId, after: $after) { id seq type status attempt data task { id } }\n      }\n    "];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
