@@ -155,7 +155,8 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
       heartbeatMs: config.heartbeatMs,
       staleMs: config.staleMs,
       deadMs: config.deadMs,
-      reclaimMs: Math.min(config.pollIntervalMs, Math.max(1_000, Math.floor(config.leaseMs / 3))),
+      // Often enough to requeue soon after a lease expires, never more than once a second.
+      reclaimMs: Math.max(1_000, Math.min(config.pollIntervalMs, Math.floor(config.leaseMs / 3))),
     });
     await member.start();
     // Other nodes only exist on a server: the embedded database is locked to this process.

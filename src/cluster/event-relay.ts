@@ -13,7 +13,7 @@ import type { TaskEvent } from "../core/types.js";
 import { EVENTS_CHANNEL, parseNotification } from "../storage/sql/append-events.js";
 import type { Sql } from "../storage/sql.js";
 
-/** At most this many events are read per tree per notification; subscribers fetch any rest themselves. */
+/** Events are read in pages of this size. */
 const READ_LIMIT = 500;
 const FINAL = new Set<TaskEvent["type"]>(["completed", "failed", "cancelled"]);
 
@@ -32,13 +32,19 @@ export async function relayClusterEvents(options: {
   });
 
   const catchUp = async (treeId: string, upTo: number | null) => {
-    const from = seen.get(treeId) ?? (upTo === null ? 0 : Math.max(0, upTo - READ_LIMIT));
-    if (upTo !== null && from >= upTo) return;
-    const events = await store.listEvents(treeId, from, READ_LIMIT);
-    if (events.length === 0) return;
-    const last = events.at(-1)!;
-    if (FINAL.has(last.type) && (await store.openTaskCount(treeId)) === 0) last.treeFinished = true;
-    bus.publish(events.filter((e) => e.seq > (seen.get(treeId) ?? 0)).map((e) => ({ ...e, remote: true })));
+    // Page through everything new: one transaction may have stored thousands of events.
+    for (;;) {
+      const from = seen.get(treeId) ?? (upTo === null ? 0 : Math.max(0, upTo - READ_LIMIT));
+      if (upTo !== null && from >= upTo) return;
+      const events = await store.listEvents(treeId, from, READ_LIMIT);
+      if (events.length === 0) return;
+      const last = events.at(-1)!;
+      const complete = events.length < READ_LIMIT || (upTo !== null && last.seq >= upTo);
+      if (complete && FINAL.has(last.type) && (await store.openTaskCount(treeId)) === 0) last.treeFinished = true;
+      // Publishing advances `seen` (the tracker above runs synchronously).
+      bus.publish(events.filter((e) => e.seq > (seen.get(treeId) ?? 0)).map((e) => ({ ...e, remote: true })));
+      if (complete) return;
+    }
   };
   // One catch-up at a time per tree, in order.
   const schedule = (treeId: string, upTo: number | null) => {

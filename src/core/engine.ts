@@ -205,7 +205,8 @@ export class Engine {
     let failures = 0;
     while (this.state === "running") {
       this.wakeRequested = false;
-      const free = this.maxParallel - this.running.size;
+      // Outcomes not yet written still count: claims must not run far ahead of commits.
+      const free = this.maxParallel - this.running.size - this.outcomes.length;
       let claimedAll = false;
       if (free > 0) {
         try {

@@ -25,9 +25,9 @@ import { InputReader, isJsonObject, MAX_TIMER_MS } from "./inputs.js";
 import { checkUrl, pinnedLookup, type ResolveHost } from "./url-guard.js";
 
 export interface ApflowApiExecutorOptions {
-  /** Let tasks reach nodes on loopback, private and link-local addresses (APFLOW_REMOTE_ALLOW_PRIVATE_URLS=1). @defaultValue false */
+  /** Let tasks reach nodes on loopback, private and link-local addresses (APFLOW_REST_ALLOW_PRIVATE_URLS=1). @defaultValue false */
   allowPrivateUrls?: boolean;
-  /** Host names or IP literals exempt from the private-address guard, e.g. the cluster's nodes (APFLOW_REMOTE_ALLOWED_HOSTS). */
+  /** Host names or IP literals exempt from the private-address guard, e.g. the cluster's nodes. */
   allowedHosts?: string[];
   /** Replaces DNS resolution for the guard (custom resolvers, tests). @defaultValue dns.lookup */
   resolve?: ResolveHost;
@@ -139,15 +139,10 @@ const TreeEvents = graphql(`
   subscription RemoteTreeEvents($rootId: ID!, $after: ID) {
     taskTreeEvents(rootId: $rootId, after: $after) {
       id
+      status
+      progress
       task {
-        root {
-          rollup {
-            total
-            pending
-            inProgress
-            progress
-          }
-        }
+        id
       }
     }
   }
@@ -192,7 +187,7 @@ export function createApflowApiExecutor(options: ApflowApiExecutorOptions = {}):
       "Creates and runs a task tree on another apflow node through its GraphQL API, follows it live, and returns " +
       "{ rootId, status, result, tasks: [{ id, name, status, result, error, errorCode }] }. A remote failure fails " +
       "this task (the remote error code is in the details); cancelling this task cancels the remote tree. Nodes on " +
-      "private addresses are refused unless this node allows them (APFLOW_REMOTE_ALLOW_PRIVATE_URLS=1).",
+      "private addresses are refused unless this node allows them (APFLOW_REST_ALLOW_PRIVATE_URLS=1).",
     inputSchema,
     async execute(raw, ctx) {
       const input = readInputs(raw);
@@ -272,7 +267,7 @@ async function runRemote(input: ApiInputs, options: ApflowApiExecutorOptions, ct
     createSent = true;
     const created = (await node.createTree(input.tasks, signal)).createTaskTree;
     ctx.logger.info("remote tree created", { rootId: created.id, node: node.shown });
-    await follow(node, created.id, options, signal, ctx);
+    await follow(node, created.id, input.tasks.length, options, signal, ctx);
     finished = true;
     return outcome(node, created, await node.treeTasks(created.treeId, signal));
   };
@@ -311,6 +306,7 @@ function abortReason(signal: AbortSignal, input: ApiInputs): unknown {
 async function follow(
   node: RemoteNode,
   rootId: string,
+  expectedTasks: number,
   options: ApflowApiExecutorOptions,
   signal: AbortSignal,
   ctx: ExecutorContext,
@@ -319,13 +315,16 @@ async function follow(
     const done = rollup.total - rollup.pending - rollup.inProgress;
     ctx.reportProgress(rollup.progress, `${done}/${rollup.total} remote tasks finished`);
   };
+  // The roll-up is summed here from the events (as the remote sums it: a terminal task counts
+  // 1, another its own progress), not read from each event's root: see TreeRollup.
+  const rollup = new TreeRollup(expectedTasks);
   const maxReconnects = options.maxReconnects ?? DEFAULT_MAX_RECONNECTS;
   let after: string | null = null;
   let reconnects = 0;
   for (;;) {
     const outcome = await node.followEvents(rootId, after, signal, (event) => {
       after = event.id;
-      report(event.task.root.rollup);
+      report(rollup.update(event.task.id, event.status, event.progress));
     });
     if (outcome.kind === "complete") return;
     signal.throwIfAborted();
@@ -403,7 +402,39 @@ type FollowOutcome =
   /** No socket could be opened, or the node refused the subscription. */
   | { kind: "unavailable"; reason: string };
 
-type TreeEvent = { id: string; task: { root: { rollup: Rollup } } };
+type TreeEvent = { id: string; status: string; progress: number; task: { id: string } };
+
+const TERMINAL = new Set(["COMPLETED", "FAILED", "CANCELLED"]);
+
+/**
+ * The remote tree's roll-up, kept from its events. Asking the node for the root's rollup
+ * inside the subscription does not work: the node builds one GraphQL context (and its
+ * DataLoader cache) per subscription, so every event would carry the first event's figures.
+ */
+class TreeRollup {
+  private readonly tasks = new Map<string, { status: string; share: number }>();
+  private readonly counts = new Map<string, number>();
+  private sum = 0;
+
+  constructor(private readonly expected: number) {}
+
+  update(taskId: string, status: string, progress: number): Rollup {
+    const before = this.tasks.get(taskId);
+    const share = TERMINAL.has(status) ? 1 : Math.min(Math.max(progress, 0), 1);
+    this.sum += share - (before?.share ?? 0);
+    if (before) this.counts.set(before.status, (this.counts.get(before.status) ?? 1) - 1);
+    this.counts.set(status, (this.counts.get(status) ?? 0) + 1);
+    this.tasks.set(taskId, { status, share });
+    // Tasks not heard of yet are pending: the tree was created with `expected` tasks.
+    const total = Math.max(this.expected, this.tasks.size);
+    return {
+      total,
+      pending: (this.counts.get("PENDING") ?? 0) + total - this.tasks.size,
+      inProgress: this.counts.get("IN_PROGRESS") ?? 0,
+      progress: total === 0 ? 0 : this.sum / total,
+    };
+  }
+}
 
 /** A remote GraphQL error, with its `extensions.code` and validation problems. */
 class RemoteError extends Error {
@@ -435,15 +466,9 @@ class RemoteNode {
       });
       return new RemoteNode(input.url, input.token, checked.addresses);
     } catch (error) {
-      if (!(error instanceof ApflowError && error.code === ErrorCode.EXECUTOR_FORBIDDEN)) throw error;
-      const { host, address, range } = error.details as { host: string; address: string; range: string };
-      const what = host === address ? `${host} is a ${range}` : `${host} resolves to ${address}, a ${range}`;
-      throw new ApflowError(
-        ErrorCode.EXECUTOR_FORBIDDEN,
-        `${ID} refused ${input.url.origin}: ${what}. Set APFLOW_REMOTE_ALLOW_PRIVATE_URLS=1 to allow nodes on ` +
-          "private, loopback and link-local addresses",
-        error.details,
-      );
+      // The guard's refusal names rest_executor: say which executor refused.
+      if (!(error instanceof ApflowError)) throw error;
+      throw new ApflowError(error.code, error.message.replace(/^rest_executor\b/, ID), error.details);
     }
   }
 

@@ -17,9 +17,9 @@ import { type ContainerSpec, DockerApi, DockerApiError } from "./docker-api.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
 
 export interface DockerExecutorOptions {
-  /** The engine's unix socket (APFLOW_DOCKER_SOCKET). @defaultValue "/var/run/docker.sock" */
+  /** The engine's unix socket (APFLOW_DOCKER_HOST set to a path). @defaultValue "/var/run/docker.sock" */
   socketPath?: string;
-  /** A tcp://, http:// or https:// engine URL instead of the socket (APFLOW_DOCKER_HOST). */
+  /** A tcp://, http:// or https:// engine URL instead of the socket (APFLOW_DOCKER_HOST set to a URL). */
   host?: string;
   /** Let tasks bind-mount any host path, sensitive ones included (APFLOW_DOCKER_ALLOW_HOST_MOUNTS=1). @defaultValue false */
   allowHostMounts?: boolean;
@@ -29,7 +29,7 @@ export interface DockerExecutorOptions {
    * is allowed only through an entry at or inside it; a parent of one never is.
    */
   allowedMountPaths?: string[];
-  /** HostConfig.NetworkMode of every container, e.g. "none" to cut them off (APFLOW_DOCKER_NETWORK). */
+  /** HostConfig.NetworkMode of every container, e.g. "none" to cut them off. @defaultValue the engine's (bridge) */
   networkMode?: string;
 }
 
@@ -523,7 +523,7 @@ function engineError(what: string, scrub: (text: string) => string, error: unkno
   if (!(error instanceof DockerApiError)) return error;
   const message = scrub(error.message);
   if (error.status === 0) {
-    const hint = error.code ? " (is the engine running, and are APFLOW_DOCKER_SOCKET / APFLOW_DOCKER_HOST right?)" : "";
+    const hint = error.code ? " (is the engine running, and is APFLOW_DOCKER_HOST right?)" : "";
     return new ApflowError(
       ErrorCode.EXECUTOR_FAILED,
       `${message}${hint}`,

@@ -17,7 +17,7 @@ import { InputReader, MAX_TIMER_MS } from "./inputs.js";
 import { type CheckedUrl, checkUrl, pinnedLookup, type ResolveHost, type UrlGuardOptions } from "./url-guard.js";
 
 export interface ScrapeExecutorOptions {
-  /** Allow loopback, private and link-local addresses (APFLOW_SCRAPE_ALLOW_PRIVATE_URLS=1). @defaultValue false */
+  /** Allow loopback, private and link-local addresses (APFLOW_REST_ALLOW_PRIVATE_URLS=1). @defaultValue false */
   allowPrivateUrls?: boolean;
   /** Host names or IP literals exempt from the private-address guard. */
   allowedHosts?: string[];
@@ -127,7 +127,7 @@ export function createScrapeExecutor(options: ScrapeExecutorOptions = {}): Execu
       "language, text, headings, links, bytes, truncated, textTruncated }: readable text without scripts, styles, " +
       "navigation, footers and asides, with whitespace collapsed. Reads at most maxBytes; other content types and " +
       "non-2xx statuses fail the task. Private, loopback and link-local addresses are refused unless the node " +
-      "allows them (APFLOW_SCRAPE_ALLOW_PRIVATE_URLS=1).",
+      "allows them (APFLOW_REST_ALLOW_PRIVATE_URLS=1).",
     inputSchema,
     async execute(raw, ctx) {
       const input = readInputs(raw);
@@ -277,20 +277,13 @@ async function fetchPage(
   }
 }
 
-/** The url-guard's check, its refusal worded for this executor and its setting. */
+/** The url-guard's check; its refusal names rest_executor, so say which executor refused. */
 async function checked(url: URL, guard: UrlGuardOptions): Promise<CheckedUrl> {
   try {
     return await checkUrl(url, guard);
   } catch (error) {
-    if (!(error instanceof ApflowError && error.code === ErrorCode.EXECUTOR_FORBIDDEN)) throw error;
-    const { host, address, range } = error.details as { host: string; address: string; range: string };
-    const what = host === address ? `${host} is a ${range}` : `${host} resolves to ${address}, a ${range}`;
-    throw new ApflowError(
-      ErrorCode.EXECUTOR_FORBIDDEN,
-      `${ID} refused ${url.origin}: ${what}. Set APFLOW_SCRAPE_ALLOW_PRIVATE_URLS=1 to allow private, loopback and ` +
-        "link-local addresses",
-      error.details,
-    );
+    if (!(error instanceof ApflowError)) throw error;
+    throw new ApflowError(error.code, error.message.replace(/^rest_executor\b/, ID), error.details);
   }
 }
 

@@ -43,9 +43,9 @@ export interface SendEmailExecutorOptions {
   http?: EmailApiSettings;
   /** Sender used when a task gives no `from` (APFLOW_EMAIL_FROM). */
   from?: string;
-  /** Let tasks name loopback, private and link-local SMTP hosts (APFLOW_EMAIL_ALLOW_PRIVATE_HOSTS=1). @defaultValue false */
+  /** Let tasks name loopback, private and link-local SMTP hosts (APFLOW_REST_ALLOW_PRIVATE_URLS=1). @defaultValue false */
   allowPrivateHosts?: boolean;
-  /** Let tasks name e-mail API URLs on loopback, private and link-local addresses (APFLOW_EMAIL_ALLOW_PRIVATE_URLS=1). @defaultValue false */
+  /** Let tasks name e-mail API URLs on loopback, private and link-local addresses (APFLOW_REST_ALLOW_PRIVATE_URLS=1). @defaultValue false */
   allowPrivateUrls?: boolean;
   /** Host names or IP literals exempt from both guards, e.g. a known internal relay. */
   allowedHosts?: string[];
@@ -204,7 +204,7 @@ export function createSendEmailExecutor(options: SendEmailExecutorOptions = {}):
     description:
       "Sends an e-mail over SMTP or through an HTTP e-mail API and returns { messageId, accepted, rejected }. " +
       "Fails when every recipient is refused. SMTP hosts and API URLs chosen by the task must be public unless " +
-      "the node allows private ones (APFLOW_EMAIL_ALLOW_PRIVATE_HOSTS=1, APFLOW_EMAIL_ALLOW_PRIVATE_URLS=1).",
+      "the node allows private ones (APFLOW_REST_ALLOW_PRIVATE_URLS=1).",
     inputSchema,
     async execute(raw, ctx) {
       const { message, delivery, timeoutMs } = readInputs(raw, options);
@@ -487,7 +487,7 @@ async function checkSmtpHost(
       const what = isIP(bare) !== 0 ? `${bare} is a ${range}` : `${bare} resolves to ${address}, a ${range}`;
       throw new ApflowError(
         ErrorCode.EXECUTOR_FORBIDDEN,
-        `${ID} refused SMTP host ${bare}: ${what}. Set APFLOW_EMAIL_ALLOW_PRIVATE_HOSTS=1 to allow private, ` +
+        `${ID} refused SMTP host ${bare}: ${what}. Set APFLOW_REST_ALLOW_PRIVATE_URLS=1 to allow private, ` +
           "loopback and link-local hosts",
         { host: bare, address, range },
       );
@@ -663,7 +663,7 @@ async function sendHttp(
   return apiResult(message, answer, api);
 }
 
-/** The guard for a task-chosen API URL, in this executor's words rather than rest_executor's. */
+/** The guard for a task-chosen API URL; its refusal names rest_executor, so say which executor refused. */
 async function checkApiUrl(url: URL, options: SendEmailExecutorOptions) {
   try {
     return await checkUrl(url, {
@@ -672,15 +672,8 @@ async function checkApiUrl(url: URL, options: SendEmailExecutorOptions) {
       resolve: options.resolve,
     });
   } catch (error) {
-    if (!(error instanceof ApflowError && error.code === ErrorCode.EXECUTOR_FORBIDDEN)) throw error;
-    const { host, address, range } = error.details as { host: string; address: string; range: string };
-    const what = host === address ? `${host} is a ${range}` : `${host} resolves to ${address}, a ${range}`;
-    throw new ApflowError(
-      ErrorCode.EXECUTOR_FORBIDDEN,
-      `${ID} refused ${url.origin}: ${what}. Set APFLOW_EMAIL_ALLOW_PRIVATE_URLS=1 to allow private, loopback and ` +
-        "link-local addresses",
-      error.details,
-    );
+    if (!(error instanceof ApflowError)) throw error;
+    throw new ApflowError(error.code, error.message.replace(/^rest_executor\b/, ID), error.details);
   }
 }
 

@@ -90,8 +90,16 @@ const ClusterRef = builder.objectRef<ClusterShape>("Cluster").implement({
   }),
 });
 
-/** The registry once per request (several fields need it). */
+/**
+ * The registry once per operation (several fields need it); a subscription's
+ * context lives long, so the value is re-read when older than a second.
+ */
 async function clusterState(ctx: Context): Promise<ClusterShape> {
+  const fresh = typeof ctx.cache.clusterAt === "number" && Date.now() - ctx.cache.clusterAt < 1_000;
+  if (!fresh) {
+    ctx.cache.clusterAt = Date.now();
+    ctx.cache.cluster = undefined;
+  }
   ctx.cache.cluster ??= (async () => {
     const { sql } = ctx.apflow.database;
     const { staleMs, deadMs } = ctx.apflow.config;

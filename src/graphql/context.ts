@@ -14,7 +14,7 @@ export interface Context {
   /** Batches across every subscriber at once (one query per event, not per subscriber). */
   shared: SharedLoaders;
   /** Values computed once per operation (e.g. the cluster's node list). */
-  cache: Record<string, Promise<unknown> | undefined>;
+  cache: Record<string, Promise<unknown> | number | undefined>;
 }
 
 export function createContext(apflow: Apflow, shared: SharedLoaders): Context {

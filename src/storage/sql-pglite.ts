@@ -29,7 +29,13 @@ export function createPgliteSql(db: PGlite): Sql {
   return {
     dialect: "pglite",
     query: (text, params) => run(db, text, params),
-    transaction: (fn) => db.transaction((tx) => fn({ query: (text, params) => run(tx, text, params) })),
+    async transaction(fn) {
+      // PGlite settles its promises without returning to the event loop: a chain of
+      // transactions (claim -> run -> claim...) would starve timers, I/O and the
+      // engine's outcome flush. Yield once per transaction.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      return db.transaction((tx) => fn({ query: (text, params) => run(tx, text, params) }));
+    },
     async listen(channel, onMessage) {
       // One in-process connection: notifications never get lost, so no reconnects.
       const unlisten = await db.listen(channel, onMessage);

@@ -5,7 +5,11 @@
  */
 import { print } from "graphql";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { TaskStatusChangedSubscription, TreeEventsSubscription } from "../../src/client/gql/graphql.js";
+import type {
+  RootProgressSubscription,
+  TaskStatusChangedSubscription,
+  TreeEventsSubscription,
+} from "../../src/client/gql/graphql.js";
 import { graphql } from "../../src/client/gql/index.js";
 import { eventually } from "../support/harness.js";
 import { collect, startTestServer, subscribe, type TestServer } from "../support/server.js";
@@ -33,6 +37,20 @@ const TreeEvents = print(
         status
         task {
           name
+        }
+      }
+    }
+  `),
+);
+
+const RootProgress = print(
+  graphql(`
+    subscription RootProgress($id: ID!) {
+      taskStatusChanged(id: $id) {
+        status
+        rollup {
+          completed
+          total
         }
       }
     }
@@ -129,6 +147,17 @@ describe.each(["pglite", "postgres"] as const)("subscriptions on %s", (kind) => 
     received.push(...(await resumed).map((v) => v.taskTreeEvents));
     const stored = await s.apflow.events(root.id);
     expect(received.map((e) => e.seq)).toEqual(stored.map((e) => e.seq));
+  });
+
+  it("re-reads computed figures at every event of a long-lived subscription (roll-up was stuck at its first value)", async () => {
+    const { root, open } = await gatedTree("rollup-");
+    const seen = subscribe<RootProgressSubscription>(s.wsClient(), RootProgress, { id: root.id });
+    await seen.received(1);
+    await open("a");
+    await open("root");
+    const values = await seen.done;
+    expect(values[0]!.taskStatusChanged.rollup.completed).toBe(0);
+    expect(values.at(-1)!.taskStatusChanged).toEqual({ status: "COMPLETED", rollup: { completed: 3, total: 3 } });
   });
 
   it("rejects an unknown tree and a malformed cursor with typed errors", async () => {

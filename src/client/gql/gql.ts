@@ -38,6 +38,7 @@ type Documents = {
     "\n  query NestedTree($id: ID!) {\n    task(id: $id) {\n      ...TreeLevel\n      children {\n        ...TreeLevel\n        children {\n          ...TreeLevel\n          children {\n            ...TreeLevel\n          }\n        }\n      }\n    }\n  }\n  fragment TreeLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n        name\n      }\n    }\n    dependents {\n      id\n      name\n    }\n    rollup {\n      total\n      progress\n    }\n  }\n": typeof types.NestedTreeDocument,
     "\n    subscription TaskStatusChanged($id: ID!) {\n      taskStatusChanged(id: $id) {\n        id\n        status\n        progress\n      }\n    }\n  ": typeof types.TaskStatusChangedDocument,
     "\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  ": typeof types.TreeEventsDocument,
+    "\n    subscription RootProgress($id: ID!) {\n      taskStatusChanged(id: $id) {\n        status\n        rollup {\n          completed\n          total\n        }\n      }\n    }\n  ": typeof types.RootProgressDocument,
 };
 const documents: Documents = {
     "\n  query BenchTree($id: ID!) {\n    task(id: $id) {\n      ...BenchLevel\n      children {\n        ...BenchLevel\n        children {\n          ...BenchLevel\n          children {\n            ...BenchLevel\n          }\n        }\n      }\n    }\n  }\n  fragment BenchLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n      }\n    }\n  }\n": types.BenchTreeDocument,
@@ -64,6 +65,7 @@ const documents: Documents = {
     "\n  query NestedTree($id: ID!) {\n    task(id: $id) {\n      ...TreeLevel\n      children {\n        ...TreeLevel\n        children {\n          ...TreeLevel\n          children {\n            ...TreeLevel\n          }\n        }\n      }\n    }\n  }\n  fragment TreeLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n        name\n      }\n    }\n    dependents {\n      id\n      name\n    }\n    rollup {\n      total\n      progress\n    }\n  }\n": types.NestedTreeDocument,
     "\n    subscription TaskStatusChanged($id: ID!) {\n      taskStatusChanged(id: $id) {\n        id\n        status\n        progress\n      }\n    }\n  ": types.TaskStatusChangedDocument,
     "\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  ": types.TreeEventsDocument,
+    "\n    subscription RootProgress($id: ID!) {\n      taskStatusChanged(id: $id) {\n        status\n        rollup {\n          completed\n          total\n        }\n      }\n    }\n  ": types.RootProgressDocument,
 };
 
 /**
@@ -176,6 +178,10 @@ export function graphql(source: "\n    subscription TaskStatusChanged($id: ID!) 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  "): (typeof documents)["\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    subscription RootProgress($id: ID!) {\n      taskStatusChanged(id: $id) {\n        status\n        rollup {\n          completed\n          total\n        }\n      }\n    }\n  "): (typeof documents)["\n    subscription RootProgress($id: ID!) {\n      taskStatusChanged(id: $id) {\n        status\n        rollup {\n          completed\n          total\n        }\n      }\n    }\n  "];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -32,6 +32,7 @@ export async function appendEvents(
   tx: SqlQueryable,
   events: readonly NewEvent[],
   openDelta: ReadonlyMap<string, number> = new Map(),
+  options: { markStarted?: boolean } = {},
 ): Promise<TaskEvent[]> {
   const counts = new Map<string, number>();
   for (const event of events) counts.set(event.treeId, (counts.get(event.treeId) ?? 0) + 1);
@@ -41,18 +42,34 @@ export async function appendEvents(
   if (treeIds.length > 1) {
     await tx.query("SELECT id FROM task_trees WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE", [treeIds]);
   }
-  const updated = await tx.query<{ id: string; event_seq: number | string; open_tasks: number; at: Date }>(
-    `UPDATE task_trees t SET event_seq = t.event_seq + v.n, open_tasks = t.open_tasks + v.d
+  // With markStarted (claims), a tree's first claim of a run stamps started_at;
+  // started_at = now() afterwards means it was this transaction.
+  const updated = await tx.query<{
+    id: string;
+    event_seq: number | string;
+    open_tasks: number;
+    just_started: boolean;
+    at: Date;
+  }>(
+    `UPDATE task_trees t SET event_seq = t.event_seq + v.n, open_tasks = t.open_tasks + v.d,
+            started_at = CASE WHEN $4 THEN coalesce(t.started_at, now()) ELSE t.started_at END
        FROM unnest($1::text[], $2::int[], $3::int[]) AS v(id, n, d)
       WHERE t.id = v.id
-      RETURNING t.id, t.event_seq, t.open_tasks, now() AS at`,
-    [treeIds, treeIds.map((id) => counts.get(id)!), treeIds.map((id) => openDelta.get(id) ?? 0)],
+      RETURNING t.id, t.event_seq, t.open_tasks, ($4 AND t.started_at = now()) AS just_started, now() AS at`,
+    [
+      treeIds,
+      treeIds.map((id) => counts.get(id)!),
+      treeIds.map((id) => openDelta.get(id) ?? 0),
+      options.markStarted === true,
+    ],
   );
   const next = new Map<string, number>();
   const finished = new Set<string>();
+  const started = new Set<string>();
   let at = new Date();
   for (const row of updated) {
     if (Number(row.open_tasks) === 0) finished.add(row.id);
+    if (row.just_started) started.add(row.id);
     next.set(row.id, Number(row.event_seq) - counts.get(row.id)! + 1);
     at = row.at instanceof Date ? row.at : new Date(row.at);
   }
@@ -67,6 +84,10 @@ export async function appendEvents(
   for (const treeId of finished) {
     const last = stored.findLast((e) => e.treeId === treeId);
     if (last) last.treeFinished = true;
+  }
+  for (const treeId of started) {
+    const first = stored.find((e) => e.treeId === treeId);
+    if (first) first.treeStarted = true;
   }
   // One NOTIFY per transaction (sent at commit) tells other nodes which trees have
   // new events: a hint only, they read the rows. Folded into the INSERT so it costs

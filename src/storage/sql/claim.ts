@@ -96,15 +96,8 @@ export async function claimReady(
       message: null,
       data: { node: owner },
     })),
+    new Map(),
+    { markStarted: true },
   );
-  // The first claim of a run marks the tree started (tree hooks, dashboards).
-  const started = await tx.query<{ id: string }>(
-    "UPDATE task_trees SET started_at = now() WHERE id = ANY($1::text[]) AND started_at IS NULL RETURNING id",
-    [[...new Set(tasks.map((t) => t.task.treeId))]],
-  );
-  for (const { id } of started) {
-    const first = events.find((e) => e.treeId === id);
-    if (first) first.treeStarted = true;
-  }
   return { tasks, events };
 }
