@@ -165,10 +165,15 @@ export class Engine {
     this.wake();
     await this.loopDone;
     if (this.running.size > 0 && graceMs > 0) {
+      let cancelGrace = () => {};
       await Promise.race([
         Promise.all([...this.running.values()].map((r) => r.done)),
-        new Promise<void>((resolve) => this.clock.setTimer(graceMs, resolve)),
+        new Promise<void>((resolve) => {
+          cancelGrace = this.clock.setTimer(graceMs, resolve);
+        }),
       ]);
+      // A pending grace timer would keep the process alive after everything closed.
+      cancelGrace();
     }
     const abandoned = [...this.running.values()];
     for (const run of abandoned) this.abortRun(run, "shutdown");

@@ -8,8 +8,6 @@
  */
 import { randomUUID } from "node:crypto";
 import type { LookupAddress } from "node:dns";
-import http, { type IncomingMessage } from "node:http";
-import https from "node:https";
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { print } from "graphql";
 import { createClient } from "graphql-ws";
@@ -19,10 +17,13 @@ import { graphql } from "../client/gql/index.js";
 import { normalizeTaskSpecs } from "../core/apflow-format.js";
 import { ApflowError, ErrorCode, errorMessage, type Problem } from "../core/errors.js";
 import { defineExecutor, type Executor, type ExecutorContext } from "../core/executor.js";
-import { REDACTED, redactSecrets } from "../core/redact.js";
+import { redactSecrets } from "../core/redact.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
+import { checkUrlAs, guardOptions } from "./address-guard.js";
 import { InputReader, isJsonObject, MAX_TIMER_MS } from "./inputs.js";
-import { checkUrl, pinnedLookup, type ResolveHost } from "./url-guard.js";
+import { postPinned, readText } from "./pinned-post.js";
+import { scrubbedError } from "./secret-scrub.js";
+import { pinnedLookup, type ResolveHost } from "./url-guard.js";
 
 export interface ApflowApiExecutorOptions {
   /** Let tasks reach nodes on loopback, private and link-local addresses (APFLOW_REST_ALLOW_PRIVATE_URLS=1). @defaultValue false */
@@ -195,7 +196,7 @@ export function createApflowApiExecutor(options: ApflowApiExecutorOptions = {}):
       try {
         return await runRemote(input, options, ctx);
       } catch (error) {
-        throw scrubbed(error, input.token);
+        throw scrubbedError(error, input.token !== undefined && input.token.length >= 3 ? [input.token] : []);
       }
     },
   });
@@ -458,18 +459,8 @@ class RemoteNode {
   ) {}
 
   static async connect(input: ApiInputs, options: ApflowApiExecutorOptions): Promise<RemoteNode> {
-    try {
-      const checked = await checkUrl(input.url, {
-        allowPrivate: options.allowPrivateUrls ?? false,
-        allowedHosts: options.allowedHosts,
-        resolve: options.resolve,
-      });
-      return new RemoteNode(input.url, input.token, checked.addresses);
-    } catch (error) {
-      // The guard's refusal names rest_executor: say which executor refused.
-      if (!(error instanceof ApflowError)) throw error;
-      throw new ApflowError(error.code, error.message.replace(/^rest_executor\b/, ID), error.details);
-    }
+    const checked = await checkUrlAs(input.url, guardOptions(options.allowPrivateUrls, options), ID);
+    return new RemoteNode(input.url, input.token, checked.addresses);
   }
 
   get shown(): string {
@@ -620,34 +611,26 @@ class RemoteNode {
       "content-length": String(body.length),
     };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const request = (this.url.protocol === "https:" ? https : http).request(
-        this.url,
-        {
-          method: "POST",
-          headers,
-          signal,
-          agent: false,
-          lookup: this.addresses ? pinnedLookup(this.addresses) : undefined,
-        },
-        resolve,
-      );
-      request.on("error", (error: NodeJS.ErrnoException) =>
-        reject(
-          error.name === "AbortError"
-            ? error
-            : new ApflowError(
-                ErrorCode.EXECUTOR_FAILED,
-                `remote apflow ${this.shown} not reachable: ${error.message}`,
-                { code: error.code ?? null },
-                { cause: error },
-              ),
+    const response = await postPinned(
+      this.url,
+      headers,
+      body,
+      this.addresses,
+      signal,
+      (error) =>
+        new ApflowError(
+          ErrorCode.EXECUTOR_FAILED,
+          `remote apflow ${this.shown} not reachable: ${error.message}`,
+          { code: error.code ?? null },
+          { cause: error },
         ),
-      );
-      request.end(body);
-    });
+    );
     const status = response.statusCode ?? 0;
-    const text = await readText(response);
+    const text = await readText(
+      response,
+      MAX_RESPONSE_BYTES,
+      () => new ApflowError(ErrorCode.EXECUTOR_FAILED, `remote apflow answer larger than ${MAX_RESPONSE_BYTES} bytes`),
+    );
     let payload: { data?: R | null; errors?: { message?: string; extensions?: JsonObject }[] } | undefined;
     try {
       payload = JSON.parse(text);
@@ -673,30 +656,6 @@ class RemoteNode {
     }
     return payload.data;
   }
-}
-
-async function readText(response: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_RESPONSE_BYTES) {
-      response.destroy();
-      throw new ApflowError(ErrorCode.EXECUTOR_FAILED, `remote apflow answer larger than ${MAX_RESPONSE_BYTES} bytes`);
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
-}
-
-/** The token never leaves in an error, even when a remote message or body quotes it. */
-function scrubbed(error: unknown, token: string | undefined): unknown {
-  if (!(error instanceof ApflowError) || token === undefined || token.length < 3) return error;
-  const scrub = (text: string) => text.split(token).join(REDACTED);
-  const details = error.details
-    ? (JSON.parse(scrub(JSON.stringify(error.details))) as Record<string, unknown>)
-    : undefined;
-  return new ApflowError(error.code, scrub(error.message), details);
 }
 
 /** The URL as shown in messages: no credentials, no query string. */

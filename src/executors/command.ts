@@ -6,7 +6,7 @@
  * The child gets its own process group so that stopping it (cancellation, timeout)
  * also stops whatever it started: SIGTERM to the group, SIGKILL after a grace period.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { spawn } from "node:child_process";
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import path from "node:path";
@@ -14,6 +14,8 @@ import { ApflowError, ErrorCode } from "../core/errors.js";
 import { defineExecutor, type Executor, type ExecutorContext } from "../core/executor.js";
 import type { JsonObject } from "../core/types.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
+import { CappedOutput } from "./output-cap.js";
+import { groupAlive, signalGroup } from "./process-group.js";
 
 export interface CommandExecutorOptions {
   /** Lets tasks run commands at all (APFLOW_STDIO_ALLOW_COMMAND=1). @defaultValue false */
@@ -218,28 +220,6 @@ async function isExecutableFile(file: string): Promise<boolean> {
   }
 }
 
-/** Keeps the first `max` bytes of a stream and notes whether more came. */
-class CappedOutput {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-
-  constructor(private readonly max: number) {}
-
-  push(chunk: Buffer): void {
-    const room = this.max - this.size;
-    if (chunk.length > room) this.truncated = true;
-    if (room <= 0) return;
-    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    this.chunks.push(kept);
-    this.size += kept.length;
-  }
-
-  text(): string {
-    return Buffer.concat(this.chunks).toString("utf8");
-  }
-}
-
 type StopCause = { kind: "timeout" } | { kind: "abort"; reason: unknown };
 
 function runProcess(
@@ -324,26 +304,6 @@ function runProcess(
       else resolve(result);
     });
   });
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    if (process.platform === "win32") child.kill(signal);
-    else process.kill(-child.pid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-function groupAlive(child: ChildProcess): boolean {
-  if (child.pid === undefined || process.platform === "win32") return false;
-  try {
-    process.kill(-child.pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function spawnError(error: NodeJS.ErrnoException, input: CommandInputs): ApflowError {

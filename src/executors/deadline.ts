@@ -3,6 +3,8 @@
  * need both to stop the same way: one signal for everything they start, whose reason
  * is what the task fails with (the engine's reason on cancellation, TIMEOUT on the
  * limit), and a prompt rejection even while a step (DNS, a child's startup) ignores it.
+ * `bounded` is the same race for a single step with its own timeout error (websocket,
+ * grpc and ssh bound their address guard and connection by it).
  */
 import { ApflowError, ErrorCode } from "../core/errors.js";
 
@@ -36,4 +38,25 @@ export async function withDeadline<T>(
     clearTimeout(timer);
     parent.removeEventListener("abort", onAbort);
   }
+}
+
+/**
+ * `promise`, or the abort reason, or a timeout error, whichever comes first: for one step
+ * (a DNS lookup, a connection) that cannot itself be aborted, inside an already-running task.
+ */
+export function bounded<T>(promise: Promise<T>, signal: AbortSignal, ms: number, timeout: () => Error): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = () => done(() => reject(signal.reason));
+    const timer = setTimeout(() => done(() => reject(timeout())), ms);
+    const done = (settle: () => void) => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", onAbort);
+      settle();
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+    promise.then(
+      (value) => done(() => resolve(value)),
+      (error: unknown) => done(() => reject(error)),
+    );
+  });
 }

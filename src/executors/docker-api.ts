@@ -6,6 +6,7 @@
  */
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
+import { CappedOutput } from "./output-cap.js";
 
 /** Newest API version this client speaks; a newer engine still serves it. */
 const MAX_API_VERSION = "1.47";
@@ -170,8 +171,8 @@ export class DockerApi {
       query: { stdout: "1", stderr: "1", follow: "0" },
       signal,
     });
-    const stdout = new CappedBytes(maxBytes);
-    const stderr = new CappedBytes(maxBytes);
+    const stdout = new CappedOutput(maxBytes);
+    const stderr = new CappedOutput(maxBytes);
     const demuxer = new StreamDemuxer((stream, payload) => (stream === 2 ? stderr : stdout).push(payload));
     for await (const chunk of response) demuxer.push(chunk as Buffer);
     demuxer.end();
@@ -340,28 +341,5 @@ export class StreamDemuxer {
       this.onFrame(this.pending[0]!, this.pending.subarray(FRAME_HEADER_BYTES));
     }
     this.pending = Buffer.alloc(0);
-  }
-}
-
-/** Keeps the first `max` bytes pushed and notes whether more came. */
-class CappedBytes {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-
-  constructor(private readonly max: number) {}
-
-  push(chunk: Buffer): void {
-    const room = this.max - this.size;
-    if (chunk.length > room) this.truncated = true;
-    if (room <= 0) return;
-    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    // Copied, so the (possibly much larger) chunk it was cut from can be freed.
-    this.chunks.push(Buffer.from(kept));
-    this.size += kept.length;
-  }
-
-  text(): string {
-    return Buffer.concat(this.chunks).toString("utf8");
   }
 }

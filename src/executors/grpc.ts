@@ -14,12 +14,14 @@ import type { LookupAddress } from "node:dns";
 import { isIP } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { ApflowError, ErrorCode, isApflowError, type Problem } from "../core/errors.js";
+import { ApflowError, ErrorCode, type Problem } from "../core/errors.js";
 import { defineExecutor, type Executor } from "../core/executor.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
+import { checkedAddresses, guardOptions } from "./address-guard.js";
+import { bounded } from "./deadline.js";
 import { loadByReflection } from "./grpc-reflection.js";
 import { InputReader, isJsonObject, MAX_TIMER_MS } from "./inputs.js";
-import { checkUrl, type ResolveHost } from "./url-guard.js";
+import type { ResolveHost } from "./url-guard.js";
 
 export interface GrpcExecutorOptions {
   /** Allow loopback, private and link-local addresses (APFLOW_GRPC_ALLOW_PRIVATE_URLS=1). @defaultValue false */
@@ -229,42 +231,13 @@ function readMetadata(reader: InputReader): grpc.Metadata {
 /** The private-address guard of rest_executor, with this executor's message and setting. */
 async function guard(input: GrpcInputs, options: GrpcExecutorOptions): Promise<LookupAddress[] | null> {
   const literal = isIP(input.host) === 6 ? `[${input.host}]` : input.host;
-  try {
-    const checked = await checkUrl(new URL(`http://${literal}`), {
-      allowPrivate: options.allowPrivateUrls ?? false,
-      allowedHosts: options.allowedHosts,
-      resolve: options.resolve,
-    });
-    return checked.addresses;
-  } catch (error) {
-    if (!isApflowError(error, ErrorCode.EXECUTOR_FORBIDDEN)) throw error;
-    const { host, address, range } = error.details as { host: string; address: string; range: string };
-    const what = host === address ? `${host} is a ${range}` : `${host} resolves to ${address}, a ${range}`;
-    throw new ApflowError(
-      ErrorCode.EXECUTOR_FORBIDDEN,
+  return checkedAddresses(
+    new URL(`http://${literal}`),
+    guardOptions(options.allowPrivateUrls, options),
+    (what) =>
       `${ID} refused ${literal}:${input.port}: ${what}. Set ${SETTING}=1 to allow private, loopback and ` +
-        "link-local addresses",
-      { host, address, range },
-    );
-  }
-}
-
-/** `promise`, or the abort reason, or a timeout error, whichever comes first. */
-function bounded<T>(promise: Promise<T>, signal: AbortSignal, ms: number, timeout: () => Error): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => done(() => reject(signal.reason));
-    const timer = setTimeout(() => done(() => reject(timeout())), ms);
-    const done = (settle: () => void) => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      settle();
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => done(() => resolve(value)),
-      (error: unknown) => done(() => reject(error)),
-    );
-  });
+      "link-local addresses",
+  );
 }
 
 function deadlineError(input: GrpcInputs, during: string, details: Record<string, unknown> = {}): ApflowError {

@@ -10,8 +10,8 @@ import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
-import { ApflowError, isApflowError } from "../core/errors.js";
-import { checkUrl, pinnedLookup, type UrlGuardOptions } from "./url-guard.js";
+import { checkUrlAs } from "./address-guard.js";
+import { pinnedLookup, type UrlGuardOptions } from "./url-guard.js";
 
 export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -25,9 +25,7 @@ const NULL_BODY_STATUSES = new Set([101, 204, 205, 304]);
 export function guardedFetch(guard: UrlGuardOptions, who: string): FetchLike {
   return async (input, init = {}) => {
     const url = new URL(String(input));
-    const target = await checkUrl(url, guard).catch((error: unknown) => {
-      throw renamed(error, who);
-    });
+    const target = await checkUrlAs(url, guard, who);
     init.signal?.throwIfAborted();
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((value, name) => {
@@ -78,12 +76,4 @@ function requestBody(body: RequestInit["body"]): Buffer | undefined {
   if (body instanceof Uint8Array) return Buffer.from(body);
   if (body instanceof ArrayBuffer) return Buffer.from(new Uint8Array(body));
   throw new TypeError("guardedFetch sends only string and byte bodies");
-}
-
-/** The guard's refusal names rest_executor; say which executor refused instead. */
-function renamed(error: unknown, who: string): unknown {
-  if (!isApflowError(error) || who === "rest_executor") return error;
-  return new ApflowError(error.code, error.message.replace(/^rest_executor\b/, who), error.details, {
-    cause: error.cause,
-  });
 }

@@ -11,6 +11,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { ReadBuffer, serializeMessage } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { groupAlive, signalGroup } from "./process-group.js";
 
 export interface StdioServerParams {
   /** The executable (a name looked up on env.PATH, or a path). */
@@ -155,25 +156,5 @@ export class StdioProcessTransport implements Transport {
     } finally {
       clearTimeout(timer);
     }
-  }
-}
-
-function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
-  if (child.pid === undefined) return;
-  try {
-    if (process.platform === "win32") child.kill(signal);
-    else process.kill(-child.pid, signal);
-  } catch {
-    // ESRCH: the group is already gone.
-  }
-}
-
-function groupAlive(child: ChildProcess): boolean {
-  if (child.pid === undefined || process.platform === "win32") return false;
-  try {
-    process.kill(-child.pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }

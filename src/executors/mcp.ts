@@ -17,6 +17,7 @@ import { ApflowError, ErrorCode, errorMessage } from "../core/errors.js";
 import { defineExecutor, type Executor, type ExecutorContext } from "../core/executor.js";
 import { isSecretKey, redactSecrets } from "../core/redact.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
+import { guardOptions } from "./address-guard.js";
 import { withDeadline } from "./deadline.js";
 import { guardedFetch } from "./guarded-fetch.js";
 import { InputReader, isJsonObject, MAX_TIMER_MS } from "./inputs.js";
@@ -200,11 +201,7 @@ async function openTransport(
 ): Promise<Transport> {
   if (input.transport === "http") {
     ctx.logger.info("mcp over http", { operation: input.operation, url: `${input.url.origin}${input.url.pathname}` });
-    const guard = {
-      allowPrivate: options.allowPrivateUrls ?? false,
-      allowedHosts: options.allowedHosts,
-      resolve: options.resolve,
-    };
+    const guard = guardOptions(options.allowPrivateUrls, options);
     return new StreamableHTTPClientTransport(input.url, {
       fetch: guardedFetch(guard, ID),
       requestInit: { headers: input.headers },

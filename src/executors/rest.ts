@@ -12,6 +12,7 @@ import { ApflowError, ErrorCode } from "../core/errors.js";
 import { defineExecutor, type Executor, type Logger } from "../core/executor.js";
 import { redactSecrets } from "../core/redact.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
+import { guardOptions } from "./address-guard.js";
 import { InputReader, MAX_TIMER_MS, type Scalar } from "./inputs.js";
 import { type CheckedUrl, checkUrl, pinnedLookup, type ResolveHost, type UrlGuardOptions } from "./url-guard.js";
 
@@ -165,11 +166,7 @@ const inputSchema = {
 
 /** Builds `rest_executor`; unless `allowPrivateUrls`, only public addresses are reachable. */
 export function createRestExecutor(options: RestExecutorOptions = {}): Executor {
-  const guard: UrlGuardOptions = {
-    allowPrivate: options.allowPrivateUrls ?? false,
-    allowedHosts: options.allowedHosts,
-    resolve: options.resolve,
-  };
+  const guard = guardOptions(options.allowPrivateUrls, options);
   return defineExecutor({
     id: ID,
     description:

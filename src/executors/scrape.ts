@@ -13,8 +13,9 @@ import { type HTMLElement, type Node, NodeType, parse } from "node-html-parser";
 import { ApflowError, ErrorCode } from "../core/errors.js";
 import { defineExecutor, type Executor, type Logger } from "../core/executor.js";
 import type { JsonObject } from "../core/types.js";
+import { checkUrlAs, guardOptions } from "./address-guard.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
-import { type CheckedUrl, checkUrl, pinnedLookup, type ResolveHost, type UrlGuardOptions } from "./url-guard.js";
+import { type CheckedUrl, pinnedLookup, type ResolveHost, type UrlGuardOptions } from "./url-guard.js";
 
 export interface ScrapeExecutorOptions {
   /** Allow loopback, private and link-local addresses (APFLOW_REST_ALLOW_PRIVATE_URLS=1). @defaultValue false */
@@ -115,11 +116,7 @@ const inputSchema = {
 
 /** Builds `scrape_executor`; unless `allowPrivateUrls`, only public addresses are reachable. */
 export function createScrapeExecutor(options: ScrapeExecutorOptions = {}): Executor {
-  const guard: UrlGuardOptions = {
-    allowPrivate: options.allowPrivateUrls ?? false,
-    allowedHosts: options.allowedHosts,
-    resolve: options.resolve,
-  };
+  const guard = guardOptions(options.allowPrivateUrls, options);
   return defineExecutor({
     id: ID,
     description:
@@ -249,7 +246,7 @@ async function fetchPage(
 ): Promise<{ response: IncomingMessage; url: URL }> {
   let url = input.url;
   for (let redirects = 0; ; redirects++) {
-    const target = await checked(url, guard);
+    const target = await checkUrlAs(url, guard, ID);
     signal.throwIfAborted();
     logger.debug("scrape request", { url: shownUrl(url) });
     const response = await get(target, input.userAgent, signal);
@@ -274,16 +271,6 @@ async function fetchPage(
       });
     }
     url = next;
-  }
-}
-
-/** The url-guard's check; its refusal names rest_executor, so say which executor refused. */
-async function checked(url: URL, guard: UrlGuardOptions): Promise<CheckedUrl> {
-  try {
-    return await checkUrl(url, guard);
-  } catch (error) {
-    if (!(error instanceof ApflowError)) throw error;
-    throw new ApflowError(error.code, error.message.replace(/^rest_executor\b/, ID), error.details);
   }
 }
 

@@ -6,17 +6,18 @@
  * to the node's internal services. Servers configured by the operator are trusted.
  */
 import { lookup as dnsLookup } from "node:dns";
-import http, { type IncomingMessage } from "node:http";
-import https from "node:https";
 import { isIP } from "node:net";
 import nodemailer from "nodemailer";
 import addressparser from "nodemailer/lib/addressparser";
 import { ApflowError, ErrorCode, errorMessage } from "../core/errors.js";
 import { defineExecutor, type Executor } from "../core/executor.js";
-import { REDACTED, redactSecrets } from "../core/redact.js";
+import { redactSecrets } from "../core/redact.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
+import { checkUrlAs, guardOptions } from "./address-guard.js";
 import { InputReader, isJsonObject, MAX_TIMER_MS } from "./inputs.js";
-import { blockedRange, checkUrl, pinnedLookup, type ResolveHost } from "./url-guard.js";
+import { postPinned, readText } from "./pinned-post.js";
+import { scrubbedError } from "./secret-scrub.js";
+import { blockedRange, type ResolveHost } from "./url-guard.js";
 
 export interface SmtpSettings {
   host: string;
@@ -235,7 +236,7 @@ export function createSendEmailExecutor(options: SendEmailExecutorOptions = {}):
         return await Promise.race([sendHttp(message, delivery.api, options, controller.signal), aborted]);
       } catch (error) {
         if (controller.signal.aborted) throw controller.signal.reason;
-        throw scrubbed(error, secrets);
+        throw scrubbedError(error, secrets);
       } finally {
         clearTimeout(timer);
         ctx.signal.removeEventListener("abort", onAbort);
@@ -433,15 +434,6 @@ function authPlain(smtp: SmtpTarget): string {
   return Buffer.from(`\0${smtp.user}\0${smtp.password}`).toString("base64");
 }
 
-function scrubbed(error: unknown, secrets: string[]): unknown {
-  if (!(error instanceof ApflowError) || secrets.length === 0) return error;
-  const scrub = (text: string) => secrets.reduce((out, secret) => out.split(secret).join(REDACTED), text);
-  const details = error.details
-    ? (JSON.parse(scrub(JSON.stringify(error.details))) as Record<string, unknown>)
-    : undefined;
-  return new ApflowError(error.code, scrub(error.message), details);
-}
-
 // ---- SMTP ----
 
 const defaultResolve: ResolveHost = (hostname) =>
@@ -608,7 +600,9 @@ async function sendHttp(
   options: SendEmailExecutorOptions,
   signal: AbortSignal,
 ): Promise<SendEmailResult> {
-  const checked = api.fromTask ? await checkApiUrl(api.url, options) : { url: api.url, addresses: null };
+  const checked = api.fromTask
+    ? await checkUrlAs(api.url, guardOptions(options.allowPrivateUrls, options), ID)
+    : { url: api.url, addresses: null };
   signal.throwIfAborted();
   const body = Buffer.from(JSON.stringify(apiBody(message, api)));
   const headers: Record<string, string> = {
@@ -621,30 +615,18 @@ async function sendHttp(
     headers[api.apiKeyHeader] = api.apiKeyHeader === "authorization" ? `Bearer ${api.apiKey}` : api.apiKey;
   }
   const shown = `${api.url.origin}${api.url.pathname}`;
-  const response = await new Promise<IncomingMessage>((resolve, reject) => {
-    const request = (api.url.protocol === "https:" ? https : http).request(
-      api.url,
-      {
-        method: "POST",
-        headers,
-        signal,
-        agent: false,
-        lookup: checked.addresses ? pinnedLookup(checked.addresses) : undefined,
-      },
-      resolve,
-    );
-    request.on("error", (error: NodeJS.ErrnoException) =>
-      reject(
-        error.name === "AbortError"
-          ? error
-          : new ApflowError(ErrorCode.EXECUTOR_FAILED, `POST ${shown} failed: ${error.message}`, {
-              code: error.code ?? null,
-            }),
-      ),
-    );
-    request.end(body);
-  });
-  const text = await readText(response);
+  const response = await postPinned(
+    api.url,
+    headers,
+    body,
+    checked.addresses,
+    signal,
+    (error) =>
+      new ApflowError(ErrorCode.EXECUTOR_FAILED, `POST ${shown} failed: ${error.message}`, {
+        code: error.code ?? null,
+      }),
+  );
+  const text = await readText(response, MAX_RESPONSE_BYTES);
   let answer: JsonValue = text;
   try {
     answer = text.trim() === "" ? null : (JSON.parse(text) as JsonValue);
@@ -661,34 +643,6 @@ async function sendHttp(
     });
   }
   return apiResult(message, answer, api);
-}
-
-/** The guard for a task-chosen API URL; its refusal names rest_executor, so say which executor refused. */
-async function checkApiUrl(url: URL, options: SendEmailExecutorOptions) {
-  try {
-    return await checkUrl(url, {
-      allowPrivate: options.allowPrivateUrls ?? false,
-      allowedHosts: options.allowedHosts,
-      resolve: options.resolve,
-    });
-  } catch (error) {
-    if (!(error instanceof ApflowError)) throw error;
-    throw new ApflowError(error.code, error.message.replace(/^rest_executor\b/, ID), error.details);
-  }
-}
-
-async function readText(response: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of response) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_RESPONSE_BYTES) {
-      response.destroy();
-      break;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** accepted/rejected as the provider says, or every recipient accepted when it does not say. */

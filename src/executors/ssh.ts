@@ -14,11 +14,14 @@ import { createHash } from "node:crypto";
 import type { LookupAddress } from "node:dns";
 import { isIP } from "node:net";
 import ssh2, { type ClientChannel, type ConnectConfig } from "ssh2";
-import { ApflowError, ErrorCode, isApflowError } from "../core/errors.js";
+import { ApflowError, ErrorCode } from "../core/errors.js";
 import { defineExecutor, type Executor, type ExecutorContext } from "../core/executor.js";
 import type { JsonObject } from "../core/types.js";
+import { checkedAddresses, guardOptions } from "./address-guard.js";
+import { bounded } from "./deadline.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
-import { checkUrl, type ResolveHost } from "./url-guard.js";
+import { CappedOutput } from "./output-cap.js";
+import type { ResolveHost } from "./url-guard.js";
 
 const { Client, utils } = ssh2;
 
@@ -242,68 +245,17 @@ function checkPrivateKey(reader: InputReader, privateKey: string, passphrase: st
 /** The private-address guard of rest_executor, with this executor's message and setting. */
 async function guard(input: SshInputs, options: SshExecutorOptions): Promise<LookupAddress[] | null> {
   const literal = isIP(input.host) === 6 ? `[${input.host}]` : input.host;
-  try {
-    const checked = await checkUrl(new URL(`http://${literal}`), {
-      allowPrivate: options.allowPrivateHosts ?? false,
-      allowedHosts: options.allowedHosts,
-      resolve: options.resolve,
-    });
-    return checked.addresses;
-  } catch (error) {
-    if (!isApflowError(error, ErrorCode.EXECUTOR_FORBIDDEN)) throw error;
-    const { host, address, range } = error.details as { host: string; address: string; range: string };
-    const what = host === address ? `${host} is a ${range}` : `${host} resolves to ${address}, a ${range}`;
-    throw new ApflowError(
-      ErrorCode.EXECUTOR_FORBIDDEN,
+  return checkedAddresses(
+    new URL(`http://${literal}`),
+    guardOptions(options.allowPrivateHosts, options),
+    (what) =>
       `${ID} refused ${input.host}: ${what}. Set ${PRIVATE_SETTING}=1 to allow private, loopback and link-local hosts`,
-      { host, address, range },
-    );
-  }
-}
-
-/** `promise`, or the abort reason, or a timeout error, whichever comes first. */
-function bounded<T>(promise: Promise<T>, signal: AbortSignal, ms: number, timeout: () => Error): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => done(() => reject(signal.reason));
-    const timer = setTimeout(() => done(() => reject(timeout())), ms);
-    const done = (settle: () => void) => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      settle();
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => done(() => resolve(value)),
-      (error: unknown) => done(() => reject(error)),
-    );
-  });
+  );
 }
 
 /** The SHA256 fingerprint of a host key blob, without the padding, as OpenSSH prints it. */
 function hostKeyFingerprint(key: Buffer): string {
   return `SHA256:${createHash("sha256").update(key).digest("base64").replace(/=+$/, "")}`;
-}
-
-/** Keeps the first `max` bytes of a stream and notes whether more came. */
-class CappedOutput {
-  private readonly chunks: Buffer[] = [];
-  private size = 0;
-  truncated = false;
-
-  constructor(private readonly max: number) {}
-
-  push(chunk: Buffer): void {
-    const room = this.max - this.size;
-    if (chunk.length > room) this.truncated = true;
-    if (room <= 0) return;
-    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
-    this.chunks.push(kept);
-    this.size += kept.length;
-  }
-
-  text(): string {
-    return Buffer.concat(this.chunks).toString("utf8");
-  }
 }
 
 interface RunContext {

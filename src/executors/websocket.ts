@@ -5,11 +5,13 @@
  * addresses the guard checked; redirects are not followed, since they would bypass it.
  */
 import WebSocket, { type RawData } from "ws";
-import { ApflowError, ErrorCode, isApflowError } from "../core/errors.js";
+import { ApflowError, ErrorCode } from "../core/errors.js";
 import { defineExecutor, type Executor, type ExecutorContext } from "../core/executor.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
+import { checkedAddresses, guardOptions } from "./address-guard.js";
+import { bounded } from "./deadline.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
-import { checkUrl, pinnedLookup, type ResolveHost } from "./url-guard.js";
+import { pinnedLookup, type ResolveHost } from "./url-guard.js";
 
 export interface WebSocketExecutorOptions {
   /** Allow loopback, private and link-local addresses (APFLOW_WEBSOCKET_ALLOW_PRIVATE_URLS=1). @defaultValue false */
@@ -143,41 +145,12 @@ export function createWebSocketExecutor(options: WebSocketExecutorOptions = {}):
 /** The private-address guard of rest_executor, with this executor's scheme check and setting. */
 async function guard(url: URL, options: WebSocketExecutorOptions) {
   const httpUrl = new URL(url.href.replace(/^ws/i, "http"));
-  try {
-    const checked = await checkUrl(httpUrl, {
-      allowPrivate: options.allowPrivateUrls ?? false,
-      allowedHosts: options.allowedHosts,
-      resolve: options.resolve,
-    });
-    return checked.addresses;
-  } catch (error) {
-    if (!isApflowError(error, ErrorCode.EXECUTOR_FORBIDDEN)) throw error;
-    const { host, address, range } = error.details as { host: string; address: string; range: string };
-    const what = host === address ? `${host} is a ${range}` : `${host} resolves to ${address}, a ${range}`;
-    throw new ApflowError(
-      ErrorCode.EXECUTOR_FORBIDDEN,
+  return checkedAddresses(
+    httpUrl,
+    guardOptions(options.allowPrivateUrls, options),
+    (what) =>
       `${ID} refused ${shownUrl(url)}: ${what}. Set ${SETTING}=1 to allow private, loopback and link-local addresses`,
-      { host, address, range },
-    );
-  }
-}
-
-/** `promise`, or the abort reason, or a timeout error, whichever comes first. */
-function bounded<T>(promise: Promise<T>, signal: AbortSignal, ms: number, timeout: () => Error): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const onAbort = () => done(() => reject(signal.reason));
-    const timer = setTimeout(() => done(() => reject(timeout())), ms);
-    const done = (settle: () => void) => {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", onAbort);
-      settle();
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-    promise.then(
-      (value) => done(() => resolve(value)),
-      (error: unknown) => done(() => reject(error)),
-    );
-  });
+  );
 }
 
 function connectTimeout(input: WebSocketInputs): ApflowError {
