@@ -13,7 +13,9 @@ export interface BeforeExecuteContext {
 }
 
 /** Runs before the executor; may return replacement inputs. */
-export type BeforeExecuteHook = (ctx: BeforeExecuteContext) => void | JsonObject | Promise<void | JsonObject>;
+export type BeforeExecuteHook = (
+  ctx: BeforeExecuteContext,
+) => JsonObject | undefined | Promise<JsonObject | undefined> | void | Promise<void>;
 
 export interface AfterExecuteContext extends BeforeExecuteContext {
   /** Set when the executor succeeded. */
