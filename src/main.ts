@@ -30,9 +30,14 @@ async function main(): Promise<void> {
   }
   let stopping = false;
   const stop = (signal: NodeJS.Signals) => {
-    if (stopping) return;
+    if (stopping) {
+      // A second signal means "now": the stale lock is replaced and our leases requeued on the next start.
+      process.exit(signal === "SIGINT" ? 130 : 143);
+    }
     stopping = true;
-    apflow.logger.info("shutting down", { signal });
+    apflow.logger.info("shutting down (send the signal again to stop at once)", { signal });
+    // Should closing hang, do not hang forever.
+    setTimeout(() => process.exit(1), config.shutdownGraceMs + 15_000).unref();
     app
       .stop()
       .then(() => apflow.close())
@@ -44,8 +49,8 @@ async function main(): Promise<void> {
         },
       );
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  process.on("SIGINT", stop);
+  process.on("SIGTERM", stop);
 }
 
 function describe(apflow: Awaited<ReturnType<typeof createApflow>>): string {
