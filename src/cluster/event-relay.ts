@@ -25,10 +25,17 @@ export async function relayClusterEvents(options: {
   logger: Logger;
 }): Promise<() => Promise<void>> {
   const { store, bus, logger } = options;
+  // Per tree: the last seq read from the table, and the seqs beyond it that this node
+  // published itself (its own commits). Local events must not advance `seen`: an
+  // earlier event committed elsewhere may not have been read yet.
   const seen = new Map<string, number>();
+  const local = new Map<string, Set<number>>();
   const queues = new Map<string, Promise<void>>();
   const stopTracking = bus.subscribe("*", (event) => {
-    if (event.seq > (seen.get(event.treeId) ?? 0)) seen.set(event.treeId, event.seq);
+    if (event.remote || event.seq <= (seen.get(event.treeId) ?? 0)) return;
+    const mine = local.get(event.treeId) ?? new Set<number>();
+    mine.add(event.seq);
+    local.set(event.treeId, mine);
   });
 
   const catchUp = async (treeId: string, upTo: number | null) => {
@@ -41,8 +48,11 @@ export async function relayClusterEvents(options: {
       const last = events.at(-1)!;
       const complete = events.length < READ_LIMIT || (upTo !== null && last.seq >= upTo);
       if (complete && FINAL.has(last.type) && (await store.openTaskCount(treeId)) === 0) last.treeFinished = true;
-      // Publishing advances `seen` (the tracker above runs synchronously).
-      bus.publish(events.filter((e) => e.seq > (seen.get(treeId) ?? 0)).map((e) => ({ ...e, remote: true })));
+      const mine = local.get(treeId);
+      const fresh = events.filter((e) => !mine?.delete(e.seq));
+      seen.set(treeId, last.seq);
+      if (mine) for (const seq of mine) if (seq <= last.seq) mine.delete(seq);
+      bus.publish(fresh.map((e) => ({ ...e, remote: true })));
       if (complete) return;
     }
   };
@@ -63,10 +73,9 @@ export async function relayClusterEvents(options: {
     const trees = parseNotification(payload);
     watched.clear();
     for (const id of bus.watchedTrees()) watched.add(id);
-    if (seen.size > 10_000) {
-      // Bound the memory: forget trees nobody here watches any more.
-      for (const id of seen.keys()) if (!watched.has(id)) seen.delete(id);
-    }
+    // Bound the memory: forget trees nobody here watches any more.
+    for (const id of local.keys()) if (!watched.has(id)) local.delete(id);
+    if (seen.size > 10_000) for (const id of seen.keys()) if (!watched.has(id)) seen.delete(id);
     if (trees === "*") {
       for (const treeId of watched) schedule(treeId, null);
       return;
