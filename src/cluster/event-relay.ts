@@ -10,7 +10,7 @@ import type { LocalEventBus } from "../core/event-bus.js";
 import type { Logger } from "../core/executor.js";
 import type { TaskStore } from "../core/ports.js";
 import type { TaskEvent } from "../core/types.js";
-import { EVENTS_CHANNEL, parseNotification } from "../storage/sql/append-events.js";
+import { EVENTS_CHANNEL, type NotifiedRange, parseNotification } from "../storage/sql/append-events.js";
 import type { Sql } from "../storage/sql.js";
 
 /** Events are read in pages of this size. */
@@ -38,10 +38,15 @@ export async function relayClusterEvents(options: {
     local.set(event.treeId, mine);
   });
 
-  const catchUp = async (treeId: string, upTo: number | null) => {
+  const catchUp = async (treeId: string, range: NotifiedRange | null) => {
     // Page through everything new: one transaction may have stored thousands of events.
     for (;;) {
-      const from = seen.get(treeId) ?? (upTo === null ? 0 : Math.max(0, upTo - READ_LIMIT));
+      // A tree first heard of starts at the notified range: earlier events are history,
+      // not news (subscribers replay history from the table themselves). Without a
+      // range ("*" after a lost connection) there is no safe start: skip it.
+      const from = seen.get(treeId) ?? (range ? range.first - 1 : undefined);
+      if (from === undefined) return;
+      const upTo = range?.last ?? null;
       if (upTo !== null && from >= upTo) return;
       const events = await store.listEvents(treeId, from, READ_LIMIT);
       if (events.length === 0) return;
@@ -57,10 +62,10 @@ export async function relayClusterEvents(options: {
     }
   };
   // One catch-up at a time per tree, in order.
-  const schedule = (treeId: string, upTo: number | null) => {
+  const schedule = (treeId: string, range: NotifiedRange | null) => {
     const previous = queues.get(treeId) ?? Promise.resolve();
     const next = previous
-      .then(() => catchUp(treeId, upTo))
+      .then(() => catchUp(treeId, range))
       .catch((error: unknown) => logger.warn("relaying events failed", { tree: treeId, error }))
       .finally(() => {
         if (queues.get(treeId) === next) queues.delete(treeId);
@@ -80,7 +85,7 @@ export async function relayClusterEvents(options: {
       for (const treeId of watched) schedule(treeId, null);
       return;
     }
-    for (const [treeId, seq] of trees) if (watched.has(treeId)) schedule(treeId, seq);
+    for (const range of trees) if (watched.has(range.treeId)) schedule(range.treeId, range);
   };
   // After a lost connection, notifications may have been missed: catch up on everything watched.
   const onReconnect = () => onMessage('"*"');

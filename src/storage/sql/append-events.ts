@@ -121,21 +121,34 @@ export async function appendEvents(
 export const EVENTS_CHANNEL = "apflow_events";
 
 /**
- * The NOTIFY payload: JSON `[[treeId, lastSeq], ...]` (ids may contain any
+ * The NOTIFY payload: JSON `[[treeId, firstSeq, lastSeq], ...]` (ids may contain any
  * character), or `"*"` ("many trees") when too long for NOTIFY's 8,000 bytes.
  */
 function notification(events: readonly TaskEvent[]): string {
-  const last = new Map<string, number>();
-  for (const e of events) last.set(e.treeId, e.seq);
-  const payload = JSON.stringify([...last]);
+  const range = new Map<string, [number, number]>();
+  for (const e of events) {
+    const r = range.get(e.treeId);
+    if (r) r[1] = e.seq;
+    else range.set(e.treeId, [e.seq, e.seq]);
+  }
+  const payload = JSON.stringify([...range].map(([treeId, [first, last]]) => [treeId, first, last]));
   return payload.length < 7_900 ? payload : '"*"';
 }
 
+/** The events one transaction stored for one tree. */
+export interface NotifiedRange {
+  treeId: string;
+  first: number;
+  last: number;
+}
+
 /** Reads a payload written by `notification`: the trees touched, or "*" for "any". */
-export function parseNotification(payload: string): [string, number][] | "*" {
+export function parseNotification(payload: string): NotifiedRange[] | "*" {
   try {
     const parsed = JSON.parse(payload) as unknown;
-    if (Array.isArray(parsed)) return parsed as [string, number][];
+    if (Array.isArray(parsed)) {
+      return (parsed as [string, number, number][]).map(([treeId, first, last]) => ({ treeId, first, last }));
+    }
   } catch {
     // Not ours or truncated: treat as "anything may have changed".
   }
