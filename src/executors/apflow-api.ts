@@ -20,6 +20,7 @@ import { defineExecutor, type Executor, type ExecutorContext } from "../core/exe
 import { redactSecrets } from "../core/redact.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
 import { checkUrlAs, guardOptions } from "./address-guard.js";
+import { runDeadline } from "./deadline.js";
 import { InputReader, isJsonObject, MAX_TIMER_MS } from "./inputs.js";
 import { postPinned, readText } from "./pinned-post.js";
 import { scrubbedError } from "./secret-scrub.js";
@@ -246,17 +247,9 @@ function taskInputs(tasks: JsonObject[]): JsonObject[] {
 }
 
 async function runRemote(input: ApiInputs, options: ApflowApiExecutorOptions, ctx: ExecutorContext) {
-  const controller = new AbortController();
-  const signal = controller.signal;
-  const onAbort = () => controller.abort(ctx.signal.reason);
-  ctx.signal.addEventListener("abort", onAbort, { once: true });
-  const timer =
-    input.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(TIMED_OUT), input.timeoutMs);
-  // DNS lookups cannot be aborted: the race makes cancelling and timing out prompt anyway.
-  const aborted = new Promise<never>((_, reject) =>
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
-  );
-  aborted.catch(() => {});
+  // DNS lookups cannot be aborted: racing `aborted` makes cancelling and timing out prompt anyway.
+  const deadline = runDeadline(ctx.signal, input.timeoutMs, () => TIMED_OUT);
+  const { signal, aborted } = deadline;
   const rootId = input.tasks.find((t) => t.parentId === undefined || t.parentId === null)?.id;
   let node: RemoteNode | undefined;
   let createSent = false;
@@ -279,8 +272,7 @@ async function runRemote(input: ApiInputs, options: ApflowApiExecutorOptions, ct
     if (!signal.aborted) throw error;
     throw abortReason(signal, input);
   } finally {
-    clearTimeout(timer);
-    ctx.signal.removeEventListener("abort", onAbort);
+    deadline.dispose();
     // The root's id is known before the create call returns (taskInputs gives it one), so a
     // tree whose creation was interrupted is cancelled too.
     if (signal.aborted && !finished && createSent && node && typeof rootId === "string") {

@@ -8,6 +8,36 @@
  */
 import { ApflowError, ErrorCode } from "../core/errors.js";
 
+/**
+ * One signal for a run: it aborts with the parent's reason on cancellation, or with
+ * `timeout()` after `timeoutMs`. `aborted` rejects with that reason, for racing steps
+ * that ignore signals. Call `dispose()` when the run ends.
+ */
+export interface RunDeadline {
+  signal: AbortSignal;
+  aborted: Promise<never>;
+  dispose(): void;
+}
+
+export function runDeadline(parent: AbortSignal, timeoutMs: number | undefined, timeout: () => unknown): RunDeadline {
+  const controller = new AbortController();
+  const onAbort = () => controller.abort(parent.reason);
+  parent.addEventListener("abort", onAbort, { once: true });
+  const timer = timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(timeout()), timeoutMs);
+  const aborted = new Promise<never>((_, reject) =>
+    controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true }),
+  );
+  aborted.catch(() => {}); // observed only through the caller's race
+  return {
+    signal: controller.signal,
+    aborted,
+    dispose() {
+      clearTimeout(timer);
+      parent.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
 export async function withDeadline<T>(
   parent: AbortSignal,
   timeoutMs: number | undefined,
@@ -15,28 +45,18 @@ export async function withDeadline<T>(
   run: (signal: AbortSignal) => Promise<T>,
 ): Promise<T> {
   parent.throwIfAborted();
-  const controller = new AbortController();
-  const onAbort = () => controller.abort(parent.reason);
-  parent.addEventListener("abort", onAbort, { once: true });
-  const timer =
-    timeoutMs === undefined
-      ? undefined
-      : setTimeout(
-          () => controller.abort(new ApflowError(ErrorCode.TIMEOUT, timeoutMessage(), { timeoutMs })),
-          timeoutMs,
-        );
-  const aborted = new Promise<never>((_, reject) =>
-    controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true }),
+  const deadline = runDeadline(
+    parent,
+    timeoutMs,
+    () => new ApflowError(ErrorCode.TIMEOUT, timeoutMessage(), { timeoutMs }),
   );
-  aborted.catch(() => {}); // only observed through the race below
   try {
-    return await Promise.race([run(controller.signal), aborted]);
+    return await Promise.race([run(deadline.signal), deadline.aborted]);
   } catch (error) {
-    if (controller.signal.aborted) throw controller.signal.reason;
+    if (deadline.signal.aborted) throw deadline.signal.reason;
     throw error;
   } finally {
-    clearTimeout(timer);
-    parent.removeEventListener("abort", onAbort);
+    deadline.dispose();
   }
 }
 

@@ -13,6 +13,7 @@ import { ApflowError, ErrorCode, errorMessage } from "../core/errors.js";
 import { defineExecutor, type Executor, type ExecutorContext } from "../core/executor.js";
 import { REDACTED } from "../core/redact.js";
 import type { JsonObject } from "../core/types.js";
+import { runDeadline } from "./deadline.js";
 import { type ContainerSpec, DockerApi, DockerApiError } from "./docker-api.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
 
@@ -405,17 +406,9 @@ async function runContainer(
   ctx: ExecutorContext,
 ): Promise<DockerResult> {
   const startedAt = performance.now();
-  const controller = new AbortController();
-  const signal = controller.signal;
-  const onAbort = () => controller.abort(ctx.signal.reason);
-  ctx.signal.addEventListener("abort", onAbort, { once: true });
-  const timer =
-    input.timeoutMs === undefined ? undefined : setTimeout(() => controller.abort(TIMED_OUT), input.timeoutMs);
   // A hung engine call (a stuck daemon) must not outlive a cancel or the timeout.
-  const aborted = new Promise<never>((_, reject) =>
-    signal.addEventListener("abort", () => reject(signal.reason), { once: true }),
-  );
-  aborted.catch(() => {});
+  const deadline = runDeadline(ctx.signal, input.timeoutMs, () => TIMED_OUT);
+  const { signal, aborted } = deadline;
   const name = containerName(ctx.task.id);
   let createSent = false;
   let containerId: string | undefined;
@@ -452,8 +445,7 @@ async function runContainer(
       { timeoutMs: input.timeoutMs, containerId: containerId ?? null },
     );
   } finally {
-    clearTimeout(timer);
-    ctx.signal.removeEventListener("abort", onAbort);
+    deadline.dispose();
     const stopped = signal.aborted;
     // Without an id (create interrupted), only the name can find it; never after a failed create.
     const target = containerId ?? (stopped && createSent ? name : undefined);

@@ -13,6 +13,7 @@ import { defineExecutor, type Executor, type Logger } from "../core/executor.js"
 import { redactSecrets } from "../core/redact.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
 import { guardOptions } from "./address-guard.js";
+import { runDeadline } from "./deadline.js";
 import { InputReader, MAX_TIMER_MS, type Scalar } from "./inputs.js";
 import { type CheckedUrl, checkUrl, pinnedLookup, type ResolveHost, type UrlGuardOptions } from "./url-guard.js";
 
@@ -178,32 +179,24 @@ export function createRestExecutor(options: RestExecutorOptions = {}): Executor 
     async execute(raw, ctx) {
       const input = readInputs(raw);
       ctx.signal.throwIfAborted();
-      // One controller for cancellation and the timeout: its reason is what the task fails with.
-      const controller = new AbortController();
-      const onAbort = () => controller.abort(ctx.signal.reason);
-      ctx.signal.addEventListener("abort", onAbort, { once: true });
-      const timer = setTimeout(
-        () =>
-          controller.abort(
-            new ApflowError(
-              ErrorCode.TIMEOUT,
-              `${input.method} ${shownUrl(input.url)} timed out after ${input.timeoutMs} ms`,
-            ),
-          ),
+      // One signal for cancellation and the timeout: its reason is what the task fails with.
+      const deadline = runDeadline(
+        ctx.signal,
         input.timeoutMs,
-      );
-      // DNS lookups cannot be aborted: the race makes cancelling and timing out prompt anyway.
-      const aborted = new Promise<never>((_, reject) =>
-        controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true }),
+        () =>
+          new ApflowError(
+            ErrorCode.TIMEOUT,
+            `${input.method} ${shownUrl(input.url)} timed out after ${input.timeoutMs} ms`,
+          ),
       );
       try {
-        return await Promise.race([exchange(input, guard, controller.signal, ctx.logger), aborted]);
+        // DNS lookups cannot be aborted: the race makes cancelling and timing out prompt anyway.
+        return await Promise.race([exchange(input, guard, deadline.signal, ctx.logger), deadline.aborted]);
       } catch (error) {
-        if (controller.signal.aborted) throw controller.signal.reason;
+        if (deadline.signal.aborted) throw deadline.signal.reason;
         throw error;
       } finally {
-        clearTimeout(timer);
-        ctx.signal.removeEventListener("abort", onAbort);
+        deadline.dispose();
       }
     },
   });

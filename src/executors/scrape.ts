@@ -14,6 +14,7 @@ import { ApflowError, ErrorCode } from "../core/errors.js";
 import { defineExecutor, type Executor, type Logger } from "../core/executor.js";
 import type { JsonObject } from "../core/types.js";
 import { checkUrlAs, guardOptions } from "./address-guard.js";
+import { runDeadline } from "./deadline.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
 import { type CheckedUrl, pinnedLookup, type ResolveHost, type UrlGuardOptions } from "./url-guard.js";
 
@@ -129,34 +130,22 @@ export function createScrapeExecutor(options: ScrapeExecutorOptions = {}): Execu
     async execute(raw, ctx) {
       const input = readInputs(raw);
       ctx.signal.throwIfAborted();
-      const controller = new AbortController();
-      const onAbort = () => controller.abort(ctx.signal.reason);
-      ctx.signal.addEventListener("abort", onAbort, { once: true });
-      const timer = setTimeout(
-        () =>
-          controller.abort(
-            new ApflowError(
-              ErrorCode.TIMEOUT,
-              `scraping ${shownUrl(input.url)} timed out after ${input.timeoutMs} ms`,
-              {
-                timeoutMs: input.timeoutMs,
-              },
-            ),
-          ),
+      const deadline = runDeadline(
+        ctx.signal,
         input.timeoutMs,
-      );
-      // DNS lookups cannot be aborted: the race makes cancelling and timing out prompt anyway.
-      const aborted = new Promise<never>((_, reject) =>
-        controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true }),
+        () =>
+          new ApflowError(ErrorCode.TIMEOUT, `scraping ${shownUrl(input.url)} timed out after ${input.timeoutMs} ms`, {
+            timeoutMs: input.timeoutMs,
+          }),
       );
       try {
-        return await Promise.race([scrape(input, guard, controller.signal, ctx.logger), aborted]);
+        // DNS lookups cannot be aborted: the race makes cancelling and timing out prompt anyway.
+        return await Promise.race([scrape(input, guard, deadline.signal, ctx.logger), deadline.aborted]);
       } catch (error) {
-        if (controller.signal.aborted) throw controller.signal.reason;
+        if (deadline.signal.aborted) throw deadline.signal.reason;
         throw error;
       } finally {
-        clearTimeout(timer);
-        ctx.signal.removeEventListener("abort", onAbort);
+        deadline.dispose();
       }
     },
   });

@@ -14,6 +14,7 @@ import { defineExecutor, type Executor } from "../core/executor.js";
 import { redactSecrets } from "../core/redact.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
 import { checkUrlAs, guardOptions } from "./address-guard.js";
+import { runDeadline } from "./deadline.js";
 import { InputReader, isJsonObject, MAX_TIMER_MS } from "./inputs.js";
 import { postPinned, readText } from "./pinned-post.js";
 import { scrubbedError } from "./secret-scrub.js";
@@ -211,16 +212,11 @@ export function createSendEmailExecutor(options: SendEmailExecutorOptions = {}):
       const { message, delivery, timeoutMs } = readInputs(raw, options);
       const secrets = secretsOf(delivery);
       ctx.signal.throwIfAborted();
-      const controller = new AbortController();
-      const onAbort = () => controller.abort(ctx.signal.reason);
-      ctx.signal.addEventListener("abort", onAbort, { once: true });
-      const timeout = new ApflowError(ErrorCode.TIMEOUT, `sending the e-mail timed out after ${timeoutMs} ms`, {
+      // DNS lookups cannot be aborted: racing `aborted` makes cancelling and timing out prompt anyway.
+      const deadline = runDeadline(
+        ctx.signal,
         timeoutMs,
-      });
-      const timer = setTimeout(() => controller.abort(timeout), timeoutMs);
-      // DNS lookups cannot be aborted: the race makes cancelling and timing out prompt anyway.
-      const aborted = new Promise<never>((_, reject) =>
-        controller.signal.addEventListener("abort", () => reject(controller.signal.reason), { once: true }),
+        () => new ApflowError(ErrorCode.TIMEOUT, `sending the e-mail timed out after ${timeoutMs} ms`, { timeoutMs }),
       );
       const count = message.to.length + message.cc.length + message.bcc.length;
       try {
@@ -230,16 +226,15 @@ export function createSendEmailExecutor(options: SendEmailExecutorOptions = {}):
             port: delivery.smtp.port,
             recipients: count,
           });
-          return await Promise.race([sendSmtp(message, delivery.smtp, options, controller.signal), aborted]);
+          return await Promise.race([sendSmtp(message, delivery.smtp, options, deadline.signal), deadline.aborted]);
         }
         ctx.logger.info("sending e-mail through an HTTP API", { origin: delivery.api.url.origin, recipients: count });
-        return await Promise.race([sendHttp(message, delivery.api, options, controller.signal), aborted]);
+        return await Promise.race([sendHttp(message, delivery.api, options, deadline.signal), deadline.aborted]);
       } catch (error) {
-        if (controller.signal.aborted) throw controller.signal.reason;
+        if (deadline.signal.aborted) throw deadline.signal.reason;
         throw scrubbedError(error, secrets);
       } finally {
-        clearTimeout(timer);
-        ctx.signal.removeEventListener("abort", onAbort);
+        deadline.dispose();
       }
     },
   });
