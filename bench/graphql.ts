@@ -20,6 +20,7 @@ import { graphql } from "../src/client/gql/index.js";
 import { defineExecutor } from "../src/core/executor.js";
 import type { TaskSpec } from "../src/core/tree-plan.js";
 import { buildApp } from "../src/server/app.js";
+import { aggregateTree } from "../test/support/trees.js";
 
 const SIZES = (process.env.BENCH_GRAPHQL_SIZES ?? "1000,10000").split(",").map(Number);
 const SUBSCRIBERS = Number(process.env.BENCH_GRAPHQL_SUBSCRIBERS ?? 1000);
@@ -80,23 +81,11 @@ const CTE = `
    GROUP BY t.id
    ORDER BY t.depth, t.position`;
 
-/** A 4-level tree of about `size` tasks (fan-out f with 1 + f + f^2 + f^3 ≈ size); each parent depends on its children. */
+/** A 4-level aggregate tree of about `size` tasks (fan-out f with 1 + f + f^2 + f^3 >= size). */
 function tree(size: number): TaskSpec[] {
   let f = 2;
   while (1 + f + f * f + f * f * f < size) f++;
-  const specs: TaskSpec[] = [];
-  const add = (name: string, parent: string | null, level: number) => {
-    const children = level < 3 ? Array.from({ length: f }, (_, i) => `${name}.${i}`) : [];
-    specs.push({
-      name,
-      executor: "noop",
-      ...(parent ? { parentId: parent } : {}),
-      dependencies: children.map((id) => ({ id })),
-    });
-    for (const child of children) add(child, name, level + 1);
-  };
-  add("t", null, 0);
-  return specs;
+  return aggregateTree(f, 4, "noop");
 }
 
 function percentile(sorted: number[], p: number): number {

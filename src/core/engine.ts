@@ -370,12 +370,10 @@ export class Engine {
     if (!run || !Number.isFinite(progress)) return;
     const clamped = Math.min(1, Math.max(0, progress));
     this.progress.set(taskId, { taskId, leaseToken, progress: clamped, message: message ?? null });
-    if (!run.reportedProgress) {
-      run.reportedProgress = true;
-      this.scheduleFlush();
-    }
+    const first = !run.reportedProgress;
+    run.reportedProgress = true;
+    if (first || !this.progressTimer) this.scheduleFlush();
     if (this.progressTimer) return;
-    this.scheduleFlush();
     const cooldown = () => {
       this.progressTimer = null;
       if (this.progress.size === 0) return;

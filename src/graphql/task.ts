@@ -7,7 +7,7 @@ import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { redactSecrets } from "../core/redact.js";
 import type { JsonValue, TaskEvent } from "../core/types.js";
 import { assertPageSize, builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./builder.js";
-import { TaskEventRef, toEventShape } from "./task-event.js";
+import { eventId, TaskEventRef, toEventShape } from "./task-event.js";
 import { TaskStatusEnum } from "./task-status.js";
 
 export const TaskRollupRef = builder
@@ -140,7 +140,7 @@ builder.objectField(TaskEventRef, "task", (t) =>
     description: "The task the event is about.",
     resolve: async (event, _args, ctx) => {
       const task = await ctx.shared.task.load(event.taskId);
-      if (!task) throw new Error(`task ${event.taskId} of event ${event.treeId}:${event.seq} no longer exists`);
+      if (!task) throw new Error(`task ${event.taskId} of event ${eventId(event)} no longer exists`);
       return task;
     },
   }),

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { graphql } from "../../src/client/gql/index.js";
 import type { TaskSpec } from "../../src/core/tree-plan.js";
 import { startTestServer, type TestServer } from "../support/server.js";
+import { aggregateTree } from "../support/trees.js";
 
 const NestedTree = graphql(`
   query NestedTree($id: ID!) {
@@ -47,23 +48,6 @@ const NestedTree = graphql(`
   }
 `);
 
-/** A tree of the given depth where each task has `fanOut` children and depends on all of them. */
-function tree(fanOut: number, depth: number): TaskSpec[] {
-  const specs: TaskSpec[] = [];
-  const add = (name: string, parent: string | null, level: number) => {
-    const children = level < depth - 1 ? Array.from({ length: fanOut }, (_, i) => `${name}.${i}`) : [];
-    specs.push({
-      name,
-      executor: "aggregate_results_executor",
-      ...(parent ? { parentId: parent } : {}),
-      dependencies: children.map((id) => ({ id })),
-    });
-    for (const child of children) add(child, name, level + 1);
-  };
-  add("t", null, 0);
-  return specs;
-}
-
 describe.each(["pglite", "postgres"] as const)("nested tree query cost on %s", (kind) => {
   let s: TestServer;
   let recording: string[] | null = null;
@@ -91,8 +75,8 @@ describe.each(["pglite", "postgres"] as const)("nested tree query cost on %s", (
   }
 
   it("is bounded by the depth, whatever the number of tasks", { timeout: 120_000 }, async () => {
-    const big = await statementsFor(tree(10, 4));
-    const small = await statementsFor(tree(2, 4));
+    const big = await statementsFor(aggregateTree(10, 4, "aggregate_results_executor"));
+    const small = await statementsFor(aggregateTree(2, 4, "aggregate_results_executor"));
     expect(big.tasks).toBe(1_111);
     expect(small.tasks).toBe(15);
     // Per level: the tasks, their dependency rows with the tasks depended on, their
