@@ -9,7 +9,7 @@ import { hostname } from "node:os";
 import path from "node:path";
 import { relayClusterEvents } from "./cluster/event-relay.js";
 import { ClusterMember } from "./cluster/member.js";
-import { type ApflowConfig, loadConfig } from "./config.js";
+import { type ApflowConfig, loadConfig } from "./config/index.js";
 import { systemClock } from "./core/clock.js";
 import { Engine } from "./core/engine.js";
 import { LocalEventBus } from "./core/event-bus.js";

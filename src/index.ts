@@ -1,6 +1,6 @@
 /** apflow's public library API. */
 export { type Apflow, type ApflowOptions, createApflow } from "./apflow.js";
-export { type ApflowConfig, loadConfig } from "./config.js";
+export { type ApflowConfig, loadConfig } from "./config/index.js";
 export { ApflowError, ErrorCode, type Problem } from "./core/errors.js";
 export { defineExecutor, type Executor, type ExecutorContext, type JsonSchema, type Logger } from "./core/executor.js";
 export type { ExecutorInfo } from "./core/executor-registry.js";

@@ -4,7 +4,7 @@
  * tasks get APFLOW_SHUTDOWN_GRACE seconds, the rest are requeued for the next start.
  */
 import { createApflow } from "./apflow.js";
-import { loadConfig } from "./config.js";
+import { loadConfig } from "./config/index.js";
 import { errorMessage, isApflowError } from "./core/errors.js";
 import { buildApp } from "./server/app.js";
 

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { describe, expect, it } from "vitest";
-import { loadConfig, SETTINGS } from "../src/config.js";
+import { loadConfig, SETTINGS } from "../src/config/index.js";
 import { ErrorCode } from "../src/core/errors.js";
 
 describe("configuration", () => {

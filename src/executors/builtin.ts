@@ -3,7 +3,7 @@
  * Those that reach the host (commands, containers, private addresses) stay off
  * until their setting turns them on; apflow.ts blocks them with the reason.
  */
-import type { ApflowConfig } from "../config.js";
+import type { ApflowConfig } from "../config/index.js";
 import type { Executor } from "../core/executor.js";
 import type { ExecutorInfo } from "../core/executor-registry.js";
 import { aggregateResultsExecutor } from "./aggregate-results.js";

@@ -21,7 +21,7 @@ import { appendFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { type Apflow, createApflow } from "../../src/apflow.js";
-import { loadConfig } from "../../src/config.js";
+import { loadConfig } from "../../src/config/index.js";
 import { errorMessage } from "../../src/core/errors.js";
 import { defineExecutor } from "../../src/core/executor.js";
 import { buildApp } from "../../src/server/app.js";

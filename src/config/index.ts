@@ -4,8 +4,8 @@
  * a typed ApflowConfig. Timings keep the Python apflow's setting names (seconds).
  */
 import { z } from "zod";
-import { ApflowError, ErrorCode } from "./core/errors.js";
-import { redactUrl } from "./core/redact.js";
+import { ApflowError, ErrorCode } from "../core/errors.js";
+import { redactUrl } from "../core/redact.js";
 
 const flag = z
   .enum(["1", "0", "true", "false", "yes", "no", "on", "off", ""])
@@ -149,6 +149,42 @@ export const SETTINGS = {
     description:
       "Let rest_executor and the other HTTP-based executors (mcp, llm, crew, generate, scrape, email, apflow_api) reach loopback and private addresses.",
   },
+  APFLOW_CONFIG: {
+    schema: z.string().min(1).optional(),
+    description: "Configuration file (default: apflow.config.json or apflow.config.yaml in the working directory).",
+  },
+  APFLOW_API_URL: {
+    schema: z.string().url().optional(),
+    description: "GraphQL API the CLI talks to (unset: the CLI opens the database itself).",
+  },
+  APFLOW_API_TOKEN: {
+    schema: z.string().min(1).optional(),
+    description: "Bearer token: the server requires it when set; the CLI sends it (secret).",
+  },
+  APFLOW_SCHEDULER_ENABLED: {
+    schema: flag.default(true),
+    description: "Run due schedules on this node when it is the leader.",
+  },
+  APFLOW_SCHEDULER_INTERVAL: {
+    schema: seconds.default(1),
+    description: "How often the leader looks for due schedules, seconds.",
+  },
+  APFLOW_SCHEDULE_MISSED_RUNS: {
+    schema: z.enum(["run_once", "skip"]).default("run_once"),
+    description: "Runs missed while no node was up: run_once (one catch-up run) or skip (wait for the next).",
+  },
+  APFLOW_WEBHOOK_SECRET: {
+    schema: z.string().min(16, "must be at least 16 characters").optional(),
+    description: "HMAC-SHA256 key of the schedule webhook (unset: the webhook refuses every request) (secret).",
+  },
+  APFLOW_WEBHOOK_TOLERANCE: {
+    schema: seconds.default(300),
+    description: "Largest age of a webhook timestamp, seconds (older or replayed requests are refused).",
+  },
+  APFLOW_WEBHOOK_RATE_LIMIT: {
+    schema: z.coerce.number().int().min(1).default(30),
+    description: "Webhook triggers accepted per schedule per minute.",
+  },
 } as const;
 
 type Settings = typeof SETTINGS;
@@ -197,6 +233,12 @@ export interface ApflowConfig {
   port: number;
   host: string;
   graphql: { maxDepth: number; maxCost: number; maxBodyBytes: number };
+  /** Explicit configuration file (APFLOW_CONFIG). */
+  configFile: string | undefined;
+  /** The GraphQL API the CLI goes through, and the bearer token the server requires. */
+  api: { url: string | undefined; token: string | undefined };
+  scheduler: { enabled: boolean; intervalMs: number; missedRuns: "run_once" | "skip" };
+  webhook: { secret: string | undefined; toleranceMs: number; ratePerMinute: number };
 }
 
 /**
@@ -274,6 +316,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ApflowConfig {
       maxDepth: c.APFLOW_GRAPHQL_MAX_DEPTH,
       maxCost: c.APFLOW_GRAPHQL_MAX_COST,
       maxBodyBytes: c.APFLOW_GRAPHQL_MAX_BODY_BYTES,
+    },
+    configFile: c.APFLOW_CONFIG,
+    api: { url: c.APFLOW_API_URL, token: c.APFLOW_API_TOKEN },
+    scheduler: {
+      enabled: c.APFLOW_SCHEDULER_ENABLED,
+      intervalMs: c.APFLOW_SCHEDULER_INTERVAL * 1000,
+      missedRuns: c.APFLOW_SCHEDULE_MISSED_RUNS,
+    },
+    webhook: {
+      secret: c.APFLOW_WEBHOOK_SECRET,
+      toleranceMs: c.APFLOW_WEBHOOK_TOLERANCE * 1000,
+      ratePerMinute: c.APFLOW_WEBHOOK_RATE_LIMIT,
     },
   };
 }
