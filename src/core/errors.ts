@@ -28,6 +28,11 @@ export const ErrorCode = {
   STORAGE_ERROR: "STORAGE_ERROR",
   CLOSED: "CLOSED",
   SUBSCRIBER_TOO_SLOW: "SUBSCRIBER_TOO_SLOW",
+  /** A request without the bearer token the server requires, or a webhook with a bad signature. */
+  UNAUTHENTICATED: "UNAUTHENTICATED",
+  RATE_LIMITED: "RATE_LIMITED",
+  /** The API the CLI was pointed at cannot be reached. */
+  UNAVAILABLE: "UNAVAILABLE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
