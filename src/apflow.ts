@@ -18,6 +18,8 @@ import { ExecutorRegistry } from "./core/executor-registry.js";
 import { HookRegistry } from "./core/hooks.js";
 import { createLogger } from "./core/logger.js";
 import type { EventListener } from "./core/ports.js";
+import { ScheduleService } from "./core/schedule-service.js";
+import { Scheduler } from "./core/scheduler.js";
 import { type CreateTreeOptions, TaskService } from "./core/task-service.js";
 import { runTreeHooks } from "./core/tree-hooks.js";
 import { applyAccessRules } from "./executors/access.js";
@@ -49,6 +51,8 @@ export interface Apflow {
   readonly cluster: ClusterMember;
   readonly bus: LocalEventBus;
   readonly tasks: TaskService;
+  /** Schedules of root tasks: set, enable, disable, clear, trigger, list, iCalendar export. */
+  readonly schedules: ScheduleService;
   /** Before/after-execution hooks (global or per executor) and tree milestone hooks. */
   readonly hooks: HookRegistry;
   readonly logger: Logger;
@@ -131,6 +135,16 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
       const nodes = await listNodes(database.sql, config.staleMs, config.deadMs);
       return nodes.filter((n) => n.status !== "dead" && n.id !== nodeId).flatMap((n) => n.executors);
     });
+    const schedules = new ScheduleService(store, tasks, bus, systemClock);
+    const scheduler = new Scheduler({
+      store,
+      tasks,
+      bus,
+      clock: systemClock,
+      logger,
+      intervalMs: config.scheduler.intervalMs,
+      missedRuns: config.scheduler.missedRuns,
+    });
     const stopTreeHooks = runTreeHooks({
       bus,
       store,
@@ -150,6 +164,10 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
       executors: () => (engine ? registry.availableIds() : []),
       running: () => engine?.runningTaskIds().length ?? 0,
       onRequeued: () => engine?.wake(),
+      // Due schedules run on the leader only (the single embedded node always leads).
+      ...(config.scheduler.enabled
+        ? { leaderTick: { intervalMs: config.scheduler.intervalMs, run: (fence) => scheduler.tick(fence) } }
+        : {}),
       logger,
       leaderLeaseMs: config.leaderLeaseMs,
       heartbeatMs: config.heartbeatMs,
@@ -181,6 +199,7 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
       cluster: member,
       bus,
       tasks,
+      schedules,
       hooks,
       logger,
       createTree: (input: unknown, opts?: CreateTreeOptions) => tasks.createTree(input, opts),

@@ -1,8 +1,9 @@
 /**
  * This process as a member of the cluster: it registers itself, heartbeats, and,
  * when its role allows, competes for the leader lease. The leader runs the
- * housekeeping (expired leases back to the queue, long-dead nodes forgotten), each
- * write fenced by its (node, term); losing the lease stops housekeeping at once.
+ * housekeeping (expired leases back to the queue, long-dead nodes forgotten) and
+ * the leader tick (due schedules), each write fenced by its (node, term); losing
+ * the lease stops both at once.
  * A single embedded process is simply a cluster of one, and leads it.
  */
 import { hostname } from "node:os";
@@ -47,6 +48,8 @@ export interface MemberOptions extends ClusterTimings {
   running(): number;
   /** Called after expired leases were requeued (wake the engine). */
   onRequeued(): void;
+  /** Leader-only work run every `intervalMs` while this node leads, fenced by its term (the scheduler). */
+  leaderTick?: { intervalMs: number; run(fence: LeaderFence): Promise<void> };
   logger: Logger;
 }
 
@@ -94,6 +97,8 @@ export class ClusterMember {
       // Renew well inside the lease, so a slow round trip does not cost the lease.
       this.every(Math.max(50, Math.floor(o.leaderLeaseMs / 3)), () => this.contend());
       this.every(o.reclaimMs, () => this.housekeep());
+      const tick = o.leaderTick;
+      if (tick) this.every(tick.intervalMs, () => this.leaderTick(tick.run));
     }
   }
 
@@ -167,6 +172,16 @@ export class ClusterMember {
       } else {
         this.logger.warn("renewing leadership failed", { error });
       }
+    }
+  }
+
+  private async leaderTick(run: (fence: LeaderFence) => Promise<void>): Promise<void> {
+    const fence = this.fence;
+    if (!fence) return;
+    try {
+      await run(fence);
+    } catch (error) {
+      this.logger.error("leader tick failed", { error });
     }
   }
 

@@ -13,6 +13,7 @@ import type {
   Task,
   TaskEvent,
   TaskEventType,
+  TaskSchedule,
   TaskStatus,
 } from "./types.js";
 
@@ -95,6 +96,41 @@ export interface TaskQuery {
 export interface RequeueOptions {
   /** Re-run completed tasks too (default: only what is not completed). */
   rerunAll: boolean;
+  /**
+   * Refuse with CONFLICT, changing nothing, while a task of the tree runs or waits to
+   * run: checked under the tree's lock, so a scheduled run never overlaps the last one.
+   */
+  idleOnly?: boolean;
+}
+
+/** Where a page of scheduled tasks starts: after this (nextRunAt, id). */
+export interface ScheduleCursor {
+  nextRunAt: Date | null;
+  id: string;
+}
+
+export interface ScheduleQuery {
+  enabled?: boolean;
+  after?: ScheduleCursor;
+  limit: number;
+}
+
+/** The schedule events, recorded on the tree's root. */
+export type ScheduleEventType = Extract<TaskEventType, "schedule_run" | "schedule_skipped" | "schedule_missed">;
+
+/** What became of a due schedule (or a trigger); written with its event in one transaction. */
+export interface ScheduleRecord {
+  type: ScheduleEventType;
+  /** Now. For a run, the new lastRunAt (and runCount goes up by one). */
+  at: Date;
+  /**
+   * nextRunAt as read before deciding: `nextRunAt` replaces it only while it is
+   * unchanged, so a schedule set, enabled or disabled meanwhile keeps its own.
+   */
+  expectedNextRunAt: Date | null;
+  nextRunAt: Date | null;
+  message: string;
+  data: JsonObject;
 }
 
 export interface CancelResult {
@@ -160,6 +196,26 @@ export interface TaskStore {
   reclaimExpired(limit: number, fence?: LeaderFence): Promise<TaskEvent[]>;
   /** Deletes a pending subtree (see `planDelete`). */
   deleteSubtree(taskId: string): Promise<void>;
+  /**
+   * Sets a root task's schedule with its bookkeeping as given, or clears it (null);
+   * records an "updated" event. A task that is not a root is refused.
+   */
+  setSchedule(taskId: string, schedule: TaskSchedule | null): Promise<TaskEvent[]>;
+  /** Enables or disables an existing schedule with its new next due time; records an "updated" event. */
+  setScheduleEnabled(taskId: string, enabled: boolean, nextRunAt: Date | null): Promise<TaskEvent[]>;
+  /** Scheduled tasks in (nextRunAt, id) order; those without a next run (disabled, finished) last. */
+  listScheduled(query: ScheduleQuery): Promise<Task[]>;
+  /**
+   * Up to `limit` enabled schedules due at `now` (nextRunAt <= now), earliest first,
+   * skipping rows another transaction holds. With a fence, none unless that leader
+   * lease still holds.
+   */
+  claimDueSchedules(now: Date, limit: number, fence?: LeaderFence): Promise<Task[]>;
+  /**
+   * Records a run, skip or miss of a schedule: runCount, lastRunAt, nextRunAt and the
+   * event, atomically. With a fence, nothing unless that leader lease still holds.
+   */
+  recordSchedule(taskId: string, record: ScheduleRecord, fence?: LeaderFence): Promise<TaskEvent[]>;
   close(): Promise<void>;
 }
 

@@ -104,9 +104,15 @@ export class TaskService {
     return this.store.countTasks(query);
   }
 
-  /** Runs the subtree of `id` (and the dependencies it needs); see `planRequeue`. */
-  async execute(id: string, options: { rerunAll?: boolean } = {}): Promise<Task> {
-    const events = await this.store.requeue(id, { rerunAll: options.rerunAll === true });
+  /**
+   * Runs the subtree of `id` (and the dependencies it needs); see `planRequeue`.
+   * With `idleOnly`, refuses (CONFLICT) while the tree still runs.
+   */
+  async execute(id: string, options: { rerunAll?: boolean; idleOnly?: boolean } = {}): Promise<Task> {
+    const events = await this.store.requeue(id, {
+      rerunAll: options.rerunAll === true,
+      idleOnly: options.idleOnly === true,
+    });
     this.bus.publish(events);
     this.engine?.wake();
     return this.requireTask(id);

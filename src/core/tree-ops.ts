@@ -181,3 +181,18 @@ export function assertEditable(task: Task): void {
     );
   }
 }
+
+/**
+ * Refuses (CONFLICT) while a task of the tree runs or waits to run: a scheduled run
+ * must not reset a run still going (see RequeueOptions.idleOnly).
+ */
+export function assertTreeIdle(index: TreeIndex): void {
+  const busy = index.tasks.filter((t) => t.status === "in_progress" || (t.status === "pending" && t.queued));
+  if (busy.length === 0) return;
+  const root = index.tasks.find((t) => t.parentId === null) ?? busy[0]!;
+  throw new ApflowError(
+    ErrorCode.CONFLICT,
+    `the tree "${root.name}" is still running (${busy.length} task${busy.length === 1 ? "" : "s"} in progress or waiting to run); wait for it to finish, or cancel it first`,
+    { running: busy.map((t) => t.id) },
+  );
+}

@@ -1,4 +1,5 @@
 /** The task model of the behaviour contract (shared/docs/semantics.md). */
+import type { Schedule } from "./schedule/index.js";
 
 export const TASK_STATUSES = ["pending", "in_progress", "completed", "failed", "cancelled"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
@@ -57,11 +58,28 @@ export interface Task {
   originType: OriginType;
   originalTaskId: string | null;
   userId: string | null;
+  /** When and how often the tree runs by itself (root tasks only). */
+  schedule: TaskSchedule | null;
   createdAt: Date;
   startedAt: Date | null;
   completedAt: Date | null;
   updatedAt: Date;
 }
+
+/** What to do with runs that fell due while no node was up (see Scheduler). */
+export const MISSED_RUN_POLICIES = ["run_once", "skip"] as const;
+export type MissedRunPolicy = (typeof MISSED_RUN_POLICIES)[number];
+
+/** A root task's schedule with its run bookkeeping. */
+export type TaskSchedule = Schedule & {
+  /** The next due time; null while disabled, or once finished (maxRuns reached, endAt passed). */
+  nextRunAt: Date | null;
+  lastRunAt: Date | null;
+  /** Runs made since the schedule was set (scheduled and triggered ones). */
+  runCount: number;
+  /** null: the node's APFLOW_SCHEDULE_MISSED_RUNS. */
+  missedRuns: MissedRunPolicy | null;
+};
 
 export const EVENT_TYPES = [
   "created",
@@ -75,6 +93,12 @@ export const EVENT_TYPES = [
   "lease_expired",
   "updated",
   "hook_failed",
+  /** A schedule (or its trigger) ran the tree. */
+  "schedule_run",
+  /** A schedule fell due while the tree's previous run was still going. */
+  "schedule_skipped",
+  /** Runs fell due while no node was up, and the missed-run policy is `skip`. */
+  "schedule_missed",
 ] as const;
 export type TaskEventType = (typeof EVENT_TYPES)[number];
 

@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema } from "graphql";
 import { builder } from "./builder.js";
 import "./cluster.js";
 import "./executors.js";
+import "./schedules.js";
 import "./subscriptions.js";
 import "./task.js";
 import "./task-event.js";

@@ -65,7 +65,7 @@ function withoutNulls<T extends object>(value: T, keepNull: string[] = []): Part
 }
 
 /** Reads a task back with the caller's nested selection. */
-function reload(ctx: Context, query: object, id: string) {
+export function reload(ctx: Context, query: object, id: string) {
   return ctx.prisma.task.findUniqueOrThrow({ ...query, where: { id } });
 }
 

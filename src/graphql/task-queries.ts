@@ -37,6 +37,26 @@ const TaskOrder = builder.inputType("TaskOrder", {
   }),
 });
 
+/** The page of tasks every task listing returns (Query.tasks, Query.scheduledTasks). */
+export const TaskConnection = builder.connectionObject(
+  {
+    type: TaskRef,
+    name: "TaskConnection",
+    description: "A page of tasks.",
+    fields: (t) => ({
+      totalCount: t.int({
+        // Tells plugin-prisma that a selection of only this field needs no rows read.
+        extensions: { pothosPrismaTotalCount: true },
+        resolve: (connection) => {
+          const { totalCount } = connection as { totalCount?: number | (() => number | Promise<number>) };
+          return typeof totalCount === "function" ? totalCount() : (totalCount ?? 0);
+        },
+      }),
+    }),
+  },
+  { name: "TaskEdge" },
+);
+
 type FilterInput = typeof TaskFilter.$inferInput;
 
 function where(filter: FilterInput | null | undefined): Prisma.TaskWhereInput {
@@ -87,7 +107,6 @@ builder.queryFields((t) => ({
       },
       totalCount: (_connection, args, ctx) => ctx.prisma.task.count({ where: where(args.filter) }),
     },
-    { name: "TaskConnection", description: "A page of tasks." },
-    { name: "TaskEdge" },
+    TaskConnection,
   ),
 }));

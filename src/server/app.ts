@@ -5,16 +5,21 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type ExecutionArgs, type GraphQLError, parse, specifiedRules, validate } from "graphql";
+import { type ExecutionArgs, type ExecutionResult, type GraphQLError, parse, specifiedRules, validate } from "graphql";
 import { useServer } from "graphql-ws/use/ws";
 import { createYoga, type Plugin } from "graphql-yoga";
 import { WebSocketServer } from "ws";
 import type { Apflow } from "../apflow.js";
 import { createContext } from "../graphql/context.js";
 import { maskError } from "../graphql/errors.js";
+import { subscribeWithFanOut } from "../graphql/fan-out.js";
 import { schema } from "../graphql/schema.js";
 import { createSharedLoaders } from "../graphql/shared-loaders.js";
+import { rememberSignature } from "../storage/sql/webhook-replays.js";
+import { authenticateConnection, bearerTokenMatches, refuseUnauthenticated } from "./auth.js";
 import { DEFAULT_LIMITS, limitRules, type OperationLimits } from "./limits.js";
+import { deliverSubscription } from "./subscription-delivery.js";
+import { createScheduleWebhook, WEBHOOK_PATH_PREFIX, type WebhookSettings } from "./webhook.js";
 
 export const GRAPHQL_PATH = "/graphql";
 
@@ -27,6 +32,10 @@ export interface AppOptions {
   limits?: Partial<OperationLimits>;
   /** Largest request body or WebSocket message accepted. @defaultValue 5 MiB */
   maxBodyBytes?: number;
+  /** Bearer token every GraphQL request must carry (unset: none). @defaultValue apflow.config.api.token */
+  apiToken?: string;
+  /** The schedule webhook's secret, timestamp tolerance and rate. @defaultValue apflow.config.webhook */
+  webhook?: WebhookSettings;
 }
 
 export interface App {
@@ -49,6 +58,8 @@ export function buildApp(options: AppOptions): App {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const rules = limitRules(limits);
   const shared = createSharedLoaders(apflow.database.prisma);
+  const maskResult = (result: ExecutionResult) =>
+    result.errors ? { ...result, errors: result.errors.map((e) => maskError(e, logger).toJSON()) } : result;
 
   const addLimitRules: Plugin = {
     onValidate: ({ addValidationRule }) => {
@@ -73,7 +84,20 @@ export function buildApp(options: AppOptions): App {
     plugins: [addLimitRules],
   });
 
+  const apiToken = options.apiToken ?? apflow.config.api.token;
+  const webhook = createScheduleWebhook({
+    schedules: apflow.schedules,
+    settings: options.webhook ?? apflow.config.webhook,
+    rememberSignature: (hash, keepMs) => apflow.database.sql.transaction((tx) => rememberSignature(tx, hash, keepMs)),
+    logger,
+  });
+
   const server = createServer((req, res) => {
+    // The webhook authenticates with its signature, not the API token.
+    if (req.url?.startsWith(WEBHOOK_PATH_PREFIX)) return void webhook(req, res);
+    if (apiToken !== undefined && !bearerTokenMatches(apiToken, req.headers.authorization)) {
+      return refuseUnauthenticated(res);
+    }
     if (!bodyWithinLimit(req, res, maxBodyBytes)) return;
     void yoga.handle(req, res);
   });
@@ -83,6 +107,9 @@ export function buildApp(options: AppOptions): App {
     {
       schema,
       context: () => createContext(apflow, shared),
+      ...(apiToken === undefined ? {} : { onConnect: authenticateConnection(apiToken) }),
+      // One execution per event and selection, shared by every subscriber of it.
+      subscribe: process.env.ZZ_OLD_PATH ? undefined : subscribeWithFanOut,
       onSubscribe: (_ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
         let document: ReturnType<typeof parse>;
         try {
@@ -100,8 +127,10 @@ export function buildApp(options: AppOptions): App {
           contextValue: createContext(apflow, shared),
         };
       },
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors ? { ...result, errors: result.errors.map((e) => maskError(e, logger).toJSON()) } : undefined,
+      // Subscriptions' results are written by deliverSubscription, masked the same way.
+      onOperation: (ctx, id, _payload, _args, result) =>
+        Symbol.asyncIterator in result && !process.env.ZZ_OLD_PATH ? deliverSubscription(ctx.extra, id, result, maskResult) : undefined,
+      onNext: (_ctx, _id, _payload, _args, result) => maskResult(result),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => maskError(e, logger).toJSON()),
     },
     wss,

@@ -16,13 +16,22 @@ import type {
   Outcome,
   ProgressUpdate,
   RequeueOptions,
+  ScheduleQuery,
+  ScheduleRecord,
   TaskQuery,
   TaskStore,
   TreePlan,
 } from "../core/ports.js";
-import { assertEditable, planCancel, planDelete, planRequeue, TreeIndex } from "../core/tree-ops.js";
+import { assertEditable, assertTreeIdle, planCancel, planDelete, planRequeue, TreeIndex } from "../core/tree-ops.js";
 import type { TaskPatch } from "../core/tree-plan.js";
-import { isTerminal, type JsonObject, type Task, type TaskEvent, type TaskEventType } from "../core/types.js";
+import {
+  isTerminal,
+  type JsonObject,
+  type Task,
+  type TaskEvent,
+  type TaskEventType,
+  type TaskSchedule,
+} from "../core/types.js";
 
 interface TreeRow {
   eventSeq: number;
@@ -120,6 +129,7 @@ export class MemoryTaskStore implements TaskStore {
 
   async requeue(taskId: string, options: RequeueOptions): Promise<TaskEvent[]> {
     const index = this.index(taskId);
+    if (options.idleOnly) assertTreeIdle(index);
     const plan = planRequeue(index, taskId, options.rerunAll);
     for (const task of plan.reset) {
       Object.assign(this.row(task.id), {
@@ -331,6 +341,60 @@ export class MemoryTaskStore implements TaskStore {
     }
   }
 
+  async setSchedule(taskId: string, schedule: TaskSchedule | null): Promise<TaskEvent[]> {
+    const row = this.row(taskId);
+    if (schedule && row.parentId !== null) {
+      throw new ApflowError(
+        ErrorCode.VALIDATION_ERROR,
+        `task "${taskId}" is not a root: only a root carries a schedule`,
+      );
+    }
+    row.schedule = structuredClone(schedule);
+    row.updatedAt = this.clock.now();
+    return [this.event(row, "updated", null, { fields: ["schedule"] })];
+  }
+
+  async setScheduleEnabled(taskId: string, enabled: boolean, nextRunAt: Date | null): Promise<TaskEvent[]> {
+    const row = this.row(taskId);
+    if (!row.schedule) throw new ApflowError(ErrorCode.NOT_FOUND, `task "${taskId}" has no schedule`);
+    row.schedule = { ...row.schedule, enabled, nextRunAt };
+    row.updatedAt = this.clock.now();
+    return [this.event(row, "updated", null, { fields: ["schedule"] })];
+  }
+
+  async listScheduled(query: ScheduleQuery): Promise<Task[]> {
+    const after = query.after;
+    return [...this.tasks.values()]
+      .filter((t) => t.schedule !== null && (query.enabled === undefined || t.schedule.enabled === query.enabled))
+      .sort(scheduleOrder)
+      .filter((t) => !after || scheduleOrder(t, { id: after.id, schedule: { nextRunAt: after.nextRunAt } }) > 0)
+      .slice(0, query.limit)
+      .map(publicTask);
+  }
+
+  async claimDueSchedules(now: Date, limit: number): Promise<Task[]> {
+    return [...this.tasks.values()]
+      .filter((t) => t.schedule?.enabled && t.schedule.nextRunAt !== null && t.schedule.nextRunAt <= now)
+      .sort(scheduleOrder)
+      .slice(0, limit)
+      .map(publicTask);
+  }
+
+  async recordSchedule(taskId: string, record: ScheduleRecord): Promise<TaskEvent[]> {
+    const row = this.tasks.get(taskId);
+    if (!row) return [];
+    const schedule = row.schedule;
+    if (schedule) {
+      if (record.type === "schedule_run") {
+        schedule.runCount++;
+        schedule.lastRunAt = record.at;
+      }
+      if (schedule.nextRunAt?.getTime() === record.expectedNextRunAt?.getTime()) schedule.nextRunAt = record.nextRunAt;
+      row.updatedAt = this.clock.now();
+    }
+    return [this.event(row, record.type, record.message, record.data)];
+  }
+
   async close(): Promise<void> {
     this.closed = true;
   }
@@ -447,6 +511,7 @@ function newRow(spec: NewTask, now: Date, queued: boolean): Row {
     leaseOwner: null,
     leaseToken: null,
     leaseExpiresAt: null,
+    schedule: null,
     createdAt: now,
     startedAt: null,
     completedAt: null,
@@ -459,6 +524,16 @@ function clearLease(row: Row): void {
   row.leaseOwner = null;
   row.leaseToken = null;
   row.leaseExpiresAt = null;
+}
+
+/** (nextRunAt, id), tasks without a next run last: the order of scheduled-task listings and claims. */
+function scheduleOrder(
+  a: { id: string; schedule: Pick<TaskSchedule, "nextRunAt"> | null },
+  b: { id: string; schedule: Pick<TaskSchedule, "nextRunAt"> | null },
+): number {
+  const at = a.schedule?.nextRunAt?.getTime() ?? Number.POSITIVE_INFINITY;
+  const bt = b.schedule?.nextRunAt?.getTime() ?? Number.POSITIVE_INFINITY;
+  return at - bt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 }
 
 function claimOrder(a: Row, b: Row): number {

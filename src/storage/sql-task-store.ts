@@ -14,13 +14,15 @@ import type {
   Outcome,
   ProgressUpdate,
   RequeueOptions,
+  ScheduleQuery,
+  ScheduleRecord,
   TaskQuery,
   TaskStore,
   TreePlan,
 } from "../core/ports.js";
-import { assertEditable, planCancel, planDelete, planRequeue, TreeIndex } from "../core/tree-ops.js";
+import { assertEditable, assertTreeIdle, planCancel, planDelete, planRequeue, TreeIndex } from "../core/tree-ops.js";
 import type { TaskPatch } from "../core/tree-plan.js";
-import type { JsonObject, Task, TaskEvent, TaskEventType, TaskStatus } from "../core/types.js";
+import type { JsonObject, Task, TaskEvent, TaskEventType, TaskSchedule, TaskStatus } from "../core/types.js";
 import { addDelta, appendEvents } from "./sql/append-events.js";
 import { claimReady } from "./sql/claim.js";
 import { leaderFence } from "./sql/cluster.js";
@@ -28,6 +30,13 @@ import { finishOutcomes } from "./sql/finish.js";
 import { insertTree } from "./sql/insert-tree.js";
 import { releaseLeases, renewLeases } from "./sql/leases.js";
 import { writeProgress } from "./sql/progress.js";
+import {
+  claimDue,
+  selectScheduled,
+  writeSchedule,
+  writeScheduleEnabled,
+  writeScheduleRecord,
+} from "./sql/schedules.js";
 import { settleDependents } from "./sql/settle-dependents.js";
 import { loadTasks, TASK_COLUMNS } from "./sql/task-row.js";
 import type { Sql, SqlQueryable } from "./sql.js";
@@ -115,6 +124,7 @@ export class SqlTaskStore implements TaskStore {
   requeue(taskId: string, options: RequeueOptions): Promise<TaskEvent[]> {
     return this.sql.transaction(async (tx) => {
       const index = await lockTree(tx, taskId);
+      if (options.idleOnly) assertTreeIdle(index);
       const plan = planRequeue(index, taskId, options.rerunAll);
       if (plan.reset.length > 0) {
         await tx.query(
@@ -295,6 +305,32 @@ export class SqlTaskStore implements TaskStore {
       }
       await tx.query("DELETE FROM tasks WHERE id = ANY($1::text[])", [doomed.map((t) => t.id)]);
       await tx.query("UPDATE task_trees SET open_tasks = open_tasks - $2 WHERE id = $1", [root.treeId, doomed.length]);
+    });
+  }
+
+  setSchedule(taskId: string, schedule: TaskSchedule | null): Promise<TaskEvent[]> {
+    return this.sql.transaction((tx) => writeSchedule(tx, taskId, schedule));
+  }
+
+  setScheduleEnabled(taskId: string, enabled: boolean, nextRunAt: Date | null): Promise<TaskEvent[]> {
+    return this.sql.transaction((tx) => writeScheduleEnabled(tx, taskId, enabled, nextRunAt));
+  }
+
+  listScheduled(query: ScheduleQuery): Promise<Task[]> {
+    return selectScheduled(this.sql, query);
+  }
+
+  claimDueSchedules(now: Date, limit: number, fence?: LeaderFence): Promise<Task[]> {
+    return this.sql.transaction(async (tx) => {
+      if (fence && !(await leaderFence(tx, fence.nodeId, fence.term))) return [];
+      return claimDue(tx, now, limit);
+    });
+  }
+
+  recordSchedule(taskId: string, record: ScheduleRecord, fence?: LeaderFence): Promise<TaskEvent[]> {
+    return this.sql.transaction(async (tx) => {
+      if (fence && !(await leaderFence(tx, fence.nodeId, fence.term))) return [];
+      return writeScheduleRecord(tx, taskId, record);
     });
   }
 

@@ -48,6 +48,7 @@ export function fakeTask(overrides: Partial<Task> = {}): Task {
     originType: "create",
     originalTaskId: null,
     userId: null,
+    schedule: null,
     createdAt: now,
     startedAt: now,
     completedAt: null,

@@ -19,6 +19,22 @@ type Documents = {
     "\n  mutation CreateReport($tasks: [TaskInput!]!) {\n    createTaskTree(input: { tasks: $tasks, execute: true }) {\n      id\n      name\n      status\n    }\n  }\n": typeof types.CreateReportDocument,
     "\n  subscription FollowTree($rootId: ID!) {\n    taskTreeEvents(rootId: $rootId) {\n      id\n      type\n      status\n      task {\n        name\n      }\n    }\n  }\n": typeof types.FollowTreeDocument,
     "\n  query FinishedTree($id: ID!) {\n    task(id: $id) {\n      name\n      status\n      rollup {\n        total\n        completed\n        progress\n      }\n      children {\n        name\n        status\n        result\n      }\n    }\n  }\n": typeof types.FinishedTreeDocument,
+    "\n  fragment CliTaskFields on Task {\n    id\n    treeId\n    parent {\n      id\n    }\n    name\n    executor\n    status\n    progress\n    priority\n    inputs\n    params\n    result\n    error\n    errorCode\n    attempt\n    maxAttempts\n    timeoutMs\n    idempotencyKey\n    dependencies {\n      required\n      task {\n        id\n      }\n    }\n    createdAt\n    startedAt\n    completedAt\n    updatedAt\n    schedule {\n      type\n      expression\n      timezone\n      enabled\n      startAt\n      endAt\n      nextRunAt\n      lastRunAt\n      maxRuns\n      runCount\n      missedRuns\n      description\n    }\n  }\n": typeof types.CliTaskFieldsFragmentDoc,
+    "\n  query CliTask($id: ID!) {\n    task(id: $id) {\n      ...CliTaskFields\n    }\n  }\n": typeof types.CliTaskDocument,
+    "\n  query CliTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...CliTaskFields\n        }\n      }\n    }\n  }\n": typeof types.CliTasksDocument,
+    "\n  query CliExecutors {\n    executors {\n      id\n      description\n      available\n      unavailableReason\n    }\n  }\n": typeof types.CliExecutorsDocument,
+    "\n  mutation CliCreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      ...CliTaskFields\n    }\n  }\n": typeof types.CliCreateTreeDocument,
+    "\n  mutation CliCancelTask($id: ID!, $reason: String) {\n    cancelTask(id: $id, reason: $reason) {\n      ...CliTaskFields\n    }\n  }\n": typeof types.CliCancelTaskDocument,
+    "\n  mutation CliCopyTask($id: ID!, $execute: Boolean) {\n    copyTask(id: $id, execute: $execute) {\n      ...CliTaskFields\n    }\n  }\n": typeof types.CliCopyTaskDocument,
+    "\n  mutation CliDeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n": typeof types.CliDeleteTaskDocument,
+    "\n  subscription CliTreeEvents($rootId: ID!, $after: ID) {\n    taskTreeEvents(rootId: $rootId, after: $after) {\n      id\n      seq\n      type\n      status\n      progress\n      attempt\n      message\n      at\n      task {\n        id\n      }\n    }\n  }\n": typeof types.CliTreeEventsDocument,
+    "\n  query CliScheduledTasks($enabled: Boolean, $first: Int, $after: String) {\n    scheduledTasks(enabled: $enabled, first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...CliTaskFields\n        }\n      }\n    }\n  }\n": typeof types.CliScheduledTasksDocument,
+    "\n  query CliSchedulesICal($includeDisabled: Boolean) {\n    schedulesICal(includeDisabled: $includeDisabled)\n  }\n": typeof types.CliSchedulesICalDocument,
+    "\n  mutation CliSetSchedule($id: ID!, $input: ScheduleInput!) {\n    setTaskSchedule(id: $id, input: $input) {\n      ...CliTaskFields\n    }\n  }\n": typeof types.CliSetScheduleDocument,
+    "\n  mutation CliEnableSchedule($id: ID!) {\n    enableTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n": typeof types.CliEnableScheduleDocument,
+    "\n  mutation CliDisableSchedule($id: ID!) {\n    disableTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n": typeof types.CliDisableScheduleDocument,
+    "\n  mutation CliClearSchedule($id: ID!) {\n    clearTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n": typeof types.CliClearScheduleDocument,
+    "\n  mutation CliTriggerSchedule($id: ID!) {\n    triggerTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n": typeof types.CliTriggerScheduleDocument,
     "\n  mutation RemoteCreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      treeId\n    }\n  }\n": typeof types.RemoteCreateTreeDocument,
     "\n  mutation RemoteCancelTree($id: ID!, $reason: String) {\n    cancelTask(id: $id, reason: $reason) {\n      id\n      status\n    }\n  }\n": typeof types.RemoteCancelTreeDocument,
     "\n  query RemoteTreeState($id: ID!) {\n    task(id: $id) {\n      id\n      rollup {\n        total\n        pending\n        inProgress\n        progress\n      }\n    }\n  }\n": typeof types.RemoteTreeStateDocument,
@@ -36,6 +52,14 @@ type Documents = {
     "\n  mutation ExecuteTask($id: ID!, $rerunAll: Boolean) {\n    executeTask(id: $id, rerunAll: $rerunAll) {\n      id\n      status\n    }\n  }\n": typeof types.ExecuteTaskDocument,
     "\n  query TaskEvents($id: ID!, $first: Int, $after: String) {\n    task(id: $id) {\n      events(first: $first, after: $after) {\n        edges {\n          node {\n            id\n            seq\n            type\n            status\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.TaskEventsDocument,
     "\n  query NestedTree($id: ID!) {\n    task(id: $id) {\n      ...TreeLevel\n      children {\n        ...TreeLevel\n        children {\n          ...TreeLevel\n          children {\n            ...TreeLevel\n          }\n        }\n      }\n    }\n  }\n  fragment TreeLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n        name\n      }\n    }\n    dependents {\n      id\n      name\n    }\n    rollup {\n      total\n      progress\n    }\n  }\n": typeof types.NestedTreeDocument,
+    "\n  mutation CreateScheduledJob($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      children {\n        id\n      }\n    }\n  }\n": typeof types.CreateScheduledJobDocument,
+    "\n  mutation SetSchedule($id: ID!, $input: ScheduleInput!) {\n    setTaskSchedule(id: $id, input: $input) {\n      id\n      schedule {\n        type\n        expression\n        timezone\n        enabled\n        startAt\n        endAt\n        nextRunAt\n        lastRunAt\n        maxRuns\n        runCount\n        missedRuns\n        description\n      }\n    }\n  }\n": typeof types.SetScheduleDocument,
+    "\n  mutation ToggleSchedule($id: ID!, $enable: Boolean!) {\n    enableTaskSchedule(id: $id) @include(if: $enable) {\n      schedule {\n        enabled\n        nextRunAt\n      }\n    }\n    disableTaskSchedule(id: $id) @skip(if: $enable) {\n      schedule {\n        enabled\n        nextRunAt\n      }\n    }\n  }\n": typeof types.ToggleScheduleDocument,
+    "\n  mutation ClearSchedule($id: ID!) {\n    clearTaskSchedule(id: $id) {\n      schedule {\n        type\n      }\n    }\n  }\n": typeof types.ClearScheduleDocument,
+    "\n  mutation TriggerSchedule($id: ID!) {\n    triggerTaskSchedule(id: $id) {\n      status\n      schedule {\n        runCount\n        lastRunAt\n        nextRunAt\n      }\n    }\n  }\n": typeof types.TriggerScheduleDocument,
+    "\n  query ScheduledTasks($enabled: Boolean, $first: Int, $after: String) {\n    scheduledTasks(enabled: $enabled, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        hasPreviousPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          children {\n            name\n          }\n          schedule {\n            nextRunAt\n          }\n        }\n      }\n    }\n  }\n": typeof types.ScheduledTasksDocument,
+    "\n  query SchedulesICal($includeDisabled: Boolean) {\n    schedulesICal(includeDisabled: $includeDisabled)\n  }\n": typeof types.SchedulesICalDocument,
+    "\n  query ScheduleEvents($id: ID!) {\n    task(id: $id) {\n      schedule {\n        runCount\n      }\n      events(first: 100) {\n        edges {\n          node {\n            type\n            message\n          }\n        }\n      }\n    }\n  }\n": typeof types.ScheduleEventsDocument,
     "\n    subscription TaskStatusChanged($id: ID!) {\n      taskStatusChanged(id: $id) {\n        id\n        status\n        progress\n      }\n    }\n  ": typeof types.TaskStatusChangedDocument,
     "\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  ": typeof types.TreeEventsDocument,
     "\n    subscription RootProgress($id: ID!) {\n      taskStatusChanged(id: $id) {\n        status\n        rollup {\n          completed\n          total\n        }\n      }\n    }\n  ": typeof types.RootProgressDocument,
@@ -46,6 +70,22 @@ const documents: Documents = {
     "\n  mutation CreateReport($tasks: [TaskInput!]!) {\n    createTaskTree(input: { tasks: $tasks, execute: true }) {\n      id\n      name\n      status\n    }\n  }\n": types.CreateReportDocument,
     "\n  subscription FollowTree($rootId: ID!) {\n    taskTreeEvents(rootId: $rootId) {\n      id\n      type\n      status\n      task {\n        name\n      }\n    }\n  }\n": types.FollowTreeDocument,
     "\n  query FinishedTree($id: ID!) {\n    task(id: $id) {\n      name\n      status\n      rollup {\n        total\n        completed\n        progress\n      }\n      children {\n        name\n        status\n        result\n      }\n    }\n  }\n": types.FinishedTreeDocument,
+    "\n  fragment CliTaskFields on Task {\n    id\n    treeId\n    parent {\n      id\n    }\n    name\n    executor\n    status\n    progress\n    priority\n    inputs\n    params\n    result\n    error\n    errorCode\n    attempt\n    maxAttempts\n    timeoutMs\n    idempotencyKey\n    dependencies {\n      required\n      task {\n        id\n      }\n    }\n    createdAt\n    startedAt\n    completedAt\n    updatedAt\n    schedule {\n      type\n      expression\n      timezone\n      enabled\n      startAt\n      endAt\n      nextRunAt\n      lastRunAt\n      maxRuns\n      runCount\n      missedRuns\n      description\n    }\n  }\n": types.CliTaskFieldsFragmentDoc,
+    "\n  query CliTask($id: ID!) {\n    task(id: $id) {\n      ...CliTaskFields\n    }\n  }\n": types.CliTaskDocument,
+    "\n  query CliTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...CliTaskFields\n        }\n      }\n    }\n  }\n": types.CliTasksDocument,
+    "\n  query CliExecutors {\n    executors {\n      id\n      description\n      available\n      unavailableReason\n    }\n  }\n": types.CliExecutorsDocument,
+    "\n  mutation CliCreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      ...CliTaskFields\n    }\n  }\n": types.CliCreateTreeDocument,
+    "\n  mutation CliCancelTask($id: ID!, $reason: String) {\n    cancelTask(id: $id, reason: $reason) {\n      ...CliTaskFields\n    }\n  }\n": types.CliCancelTaskDocument,
+    "\n  mutation CliCopyTask($id: ID!, $execute: Boolean) {\n    copyTask(id: $id, execute: $execute) {\n      ...CliTaskFields\n    }\n  }\n": types.CliCopyTaskDocument,
+    "\n  mutation CliDeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n": types.CliDeleteTaskDocument,
+    "\n  subscription CliTreeEvents($rootId: ID!, $after: ID) {\n    taskTreeEvents(rootId: $rootId, after: $after) {\n      id\n      seq\n      type\n      status\n      progress\n      attempt\n      message\n      at\n      task {\n        id\n      }\n    }\n  }\n": types.CliTreeEventsDocument,
+    "\n  query CliScheduledTasks($enabled: Boolean, $first: Int, $after: String) {\n    scheduledTasks(enabled: $enabled, first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...CliTaskFields\n        }\n      }\n    }\n  }\n": types.CliScheduledTasksDocument,
+    "\n  query CliSchedulesICal($includeDisabled: Boolean) {\n    schedulesICal(includeDisabled: $includeDisabled)\n  }\n": types.CliSchedulesICalDocument,
+    "\n  mutation CliSetSchedule($id: ID!, $input: ScheduleInput!) {\n    setTaskSchedule(id: $id, input: $input) {\n      ...CliTaskFields\n    }\n  }\n": types.CliSetScheduleDocument,
+    "\n  mutation CliEnableSchedule($id: ID!) {\n    enableTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n": types.CliEnableScheduleDocument,
+    "\n  mutation CliDisableSchedule($id: ID!) {\n    disableTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n": types.CliDisableScheduleDocument,
+    "\n  mutation CliClearSchedule($id: ID!) {\n    clearTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n": types.CliClearScheduleDocument,
+    "\n  mutation CliTriggerSchedule($id: ID!) {\n    triggerTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n": types.CliTriggerScheduleDocument,
     "\n  mutation RemoteCreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      treeId\n    }\n  }\n": types.RemoteCreateTreeDocument,
     "\n  mutation RemoteCancelTree($id: ID!, $reason: String) {\n    cancelTask(id: $id, reason: $reason) {\n      id\n      status\n    }\n  }\n": types.RemoteCancelTreeDocument,
     "\n  query RemoteTreeState($id: ID!) {\n    task(id: $id) {\n      id\n      rollup {\n        total\n        pending\n        inProgress\n        progress\n      }\n    }\n  }\n": types.RemoteTreeStateDocument,
@@ -63,6 +103,14 @@ const documents: Documents = {
     "\n  mutation ExecuteTask($id: ID!, $rerunAll: Boolean) {\n    executeTask(id: $id, rerunAll: $rerunAll) {\n      id\n      status\n    }\n  }\n": types.ExecuteTaskDocument,
     "\n  query TaskEvents($id: ID!, $first: Int, $after: String) {\n    task(id: $id) {\n      events(first: $first, after: $after) {\n        edges {\n          node {\n            id\n            seq\n            type\n            status\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": types.TaskEventsDocument,
     "\n  query NestedTree($id: ID!) {\n    task(id: $id) {\n      ...TreeLevel\n      children {\n        ...TreeLevel\n        children {\n          ...TreeLevel\n          children {\n            ...TreeLevel\n          }\n        }\n      }\n    }\n  }\n  fragment TreeLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n        name\n      }\n    }\n    dependents {\n      id\n      name\n    }\n    rollup {\n      total\n      progress\n    }\n  }\n": types.NestedTreeDocument,
+    "\n  mutation CreateScheduledJob($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      children {\n        id\n      }\n    }\n  }\n": types.CreateScheduledJobDocument,
+    "\n  mutation SetSchedule($id: ID!, $input: ScheduleInput!) {\n    setTaskSchedule(id: $id, input: $input) {\n      id\n      schedule {\n        type\n        expression\n        timezone\n        enabled\n        startAt\n        endAt\n        nextRunAt\n        lastRunAt\n        maxRuns\n        runCount\n        missedRuns\n        description\n      }\n    }\n  }\n": types.SetScheduleDocument,
+    "\n  mutation ToggleSchedule($id: ID!, $enable: Boolean!) {\n    enableTaskSchedule(id: $id) @include(if: $enable) {\n      schedule {\n        enabled\n        nextRunAt\n      }\n    }\n    disableTaskSchedule(id: $id) @skip(if: $enable) {\n      schedule {\n        enabled\n        nextRunAt\n      }\n    }\n  }\n": types.ToggleScheduleDocument,
+    "\n  mutation ClearSchedule($id: ID!) {\n    clearTaskSchedule(id: $id) {\n      schedule {\n        type\n      }\n    }\n  }\n": types.ClearScheduleDocument,
+    "\n  mutation TriggerSchedule($id: ID!) {\n    triggerTaskSchedule(id: $id) {\n      status\n      schedule {\n        runCount\n        lastRunAt\n        nextRunAt\n      }\n    }\n  }\n": types.TriggerScheduleDocument,
+    "\n  query ScheduledTasks($enabled: Boolean, $first: Int, $after: String) {\n    scheduledTasks(enabled: $enabled, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        hasPreviousPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          children {\n            name\n          }\n          schedule {\n            nextRunAt\n          }\n        }\n      }\n    }\n  }\n": types.ScheduledTasksDocument,
+    "\n  query SchedulesICal($includeDisabled: Boolean) {\n    schedulesICal(includeDisabled: $includeDisabled)\n  }\n": types.SchedulesICalDocument,
+    "\n  query ScheduleEvents($id: ID!) {\n    task(id: $id) {\n      schedule {\n        runCount\n      }\n      events(first: 100) {\n        edges {\n          node {\n            type\n            message\n          }\n        }\n      }\n    }\n  }\n": types.ScheduleEventsDocument,
     "\n    subscription TaskStatusChanged($id: ID!) {\n      taskStatusChanged(id: $id) {\n        id\n        status\n        progress\n      }\n    }\n  ": types.TaskStatusChangedDocument,
     "\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  ": types.TreeEventsDocument,
     "\n    subscription RootProgress($id: ID!) {\n      taskStatusChanged(id: $id) {\n        status\n        rollup {\n          completed\n          total\n        }\n      }\n    }\n  ": types.RootProgressDocument,
@@ -102,6 +150,70 @@ export function graphql(source: "\n  subscription FollowTree($rootId: ID!) {\n  
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query FinishedTree($id: ID!) {\n    task(id: $id) {\n      name\n      status\n      rollup {\n        total\n        completed\n        progress\n      }\n      children {\n        name\n        status\n        result\n      }\n    }\n  }\n"): (typeof documents)["\n  query FinishedTree($id: ID!) {\n    task(id: $id) {\n      name\n      status\n      rollup {\n        total\n        completed\n        progress\n      }\n      children {\n        name\n        status\n        result\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment CliTaskFields on Task {\n    id\n    treeId\n    parent {\n      id\n    }\n    name\n    executor\n    status\n    progress\n    priority\n    inputs\n    params\n    result\n    error\n    errorCode\n    attempt\n    maxAttempts\n    timeoutMs\n    idempotencyKey\n    dependencies {\n      required\n      task {\n        id\n      }\n    }\n    createdAt\n    startedAt\n    completedAt\n    updatedAt\n    schedule {\n      type\n      expression\n      timezone\n      enabled\n      startAt\n      endAt\n      nextRunAt\n      lastRunAt\n      maxRuns\n      runCount\n      missedRuns\n      description\n    }\n  }\n"): (typeof documents)["\n  fragment CliTaskFields on Task {\n    id\n    treeId\n    parent {\n      id\n    }\n    name\n    executor\n    status\n    progress\n    priority\n    inputs\n    params\n    result\n    error\n    errorCode\n    attempt\n    maxAttempts\n    timeoutMs\n    idempotencyKey\n    dependencies {\n      required\n      task {\n        id\n      }\n    }\n    createdAt\n    startedAt\n    completedAt\n    updatedAt\n    schedule {\n      type\n      expression\n      timezone\n      enabled\n      startAt\n      endAt\n      nextRunAt\n      lastRunAt\n      maxRuns\n      runCount\n      missedRuns\n      description\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliTask($id: ID!) {\n    task(id: $id) {\n      ...CliTaskFields\n    }\n  }\n"): (typeof documents)["\n  query CliTask($id: ID!) {\n    task(id: $id) {\n      ...CliTaskFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...CliTaskFields\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query CliTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...CliTaskFields\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliExecutors {\n    executors {\n      id\n      description\n      available\n      unavailableReason\n    }\n  }\n"): (typeof documents)["\n  query CliExecutors {\n    executors {\n      id\n      description\n      available\n      unavailableReason\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliCreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      ...CliTaskFields\n    }\n  }\n"): (typeof documents)["\n  mutation CliCreateTree($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      ...CliTaskFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliCancelTask($id: ID!, $reason: String) {\n    cancelTask(id: $id, reason: $reason) {\n      ...CliTaskFields\n    }\n  }\n"): (typeof documents)["\n  mutation CliCancelTask($id: ID!, $reason: String) {\n    cancelTask(id: $id, reason: $reason) {\n      ...CliTaskFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliCopyTask($id: ID!, $execute: Boolean) {\n    copyTask(id: $id, execute: $execute) {\n      ...CliTaskFields\n    }\n  }\n"): (typeof documents)["\n  mutation CliCopyTask($id: ID!, $execute: Boolean) {\n    copyTask(id: $id, execute: $execute) {\n      ...CliTaskFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliDeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n"): (typeof documents)["\n  mutation CliDeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription CliTreeEvents($rootId: ID!, $after: ID) {\n    taskTreeEvents(rootId: $rootId, after: $after) {\n      id\n      seq\n      type\n      status\n      progress\n      attempt\n      message\n      at\n      task {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription CliTreeEvents($rootId: ID!, $after: ID) {\n    taskTreeEvents(rootId: $rootId, after: $after) {\n      id\n      seq\n      type\n      status\n      progress\n      attempt\n      message\n      at\n      task {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliScheduledTasks($enabled: Boolean, $first: Int, $after: String) {\n    scheduledTasks(enabled: $enabled, first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...CliTaskFields\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query CliScheduledTasks($enabled: Boolean, $first: Int, $after: String) {\n    scheduledTasks(enabled: $enabled, first: $first, after: $after) {\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        node {\n          ...CliTaskFields\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query CliSchedulesICal($includeDisabled: Boolean) {\n    schedulesICal(includeDisabled: $includeDisabled)\n  }\n"): (typeof documents)["\n  query CliSchedulesICal($includeDisabled: Boolean) {\n    schedulesICal(includeDisabled: $includeDisabled)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliSetSchedule($id: ID!, $input: ScheduleInput!) {\n    setTaskSchedule(id: $id, input: $input) {\n      ...CliTaskFields\n    }\n  }\n"): (typeof documents)["\n  mutation CliSetSchedule($id: ID!, $input: ScheduleInput!) {\n    setTaskSchedule(id: $id, input: $input) {\n      ...CliTaskFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliEnableSchedule($id: ID!) {\n    enableTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n"): (typeof documents)["\n  mutation CliEnableSchedule($id: ID!) {\n    enableTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliDisableSchedule($id: ID!) {\n    disableTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n"): (typeof documents)["\n  mutation CliDisableSchedule($id: ID!) {\n    disableTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliClearSchedule($id: ID!) {\n    clearTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n"): (typeof documents)["\n  mutation CliClearSchedule($id: ID!) {\n    clearTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CliTriggerSchedule($id: ID!) {\n    triggerTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n"): (typeof documents)["\n  mutation CliTriggerSchedule($id: ID!) {\n    triggerTaskSchedule(id: $id) {\n      ...CliTaskFields\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -170,6 +282,38 @@ export function graphql(source: "\n  query TaskEvents($id: ID!, $first: Int, $af
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query NestedTree($id: ID!) {\n    task(id: $id) {\n      ...TreeLevel\n      children {\n        ...TreeLevel\n        children {\n          ...TreeLevel\n          children {\n            ...TreeLevel\n          }\n        }\n      }\n    }\n  }\n  fragment TreeLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n        name\n      }\n    }\n    dependents {\n      id\n      name\n    }\n    rollup {\n      total\n      progress\n    }\n  }\n"): (typeof documents)["\n  query NestedTree($id: ID!) {\n    task(id: $id) {\n      ...TreeLevel\n      children {\n        ...TreeLevel\n        children {\n          ...TreeLevel\n          children {\n            ...TreeLevel\n          }\n        }\n      }\n    }\n  }\n  fragment TreeLevel on Task {\n    id\n    name\n    status\n    progress\n    dependencies {\n      required\n      task {\n        id\n        name\n      }\n    }\n    dependents {\n      id\n      name\n    }\n    rollup {\n      total\n      progress\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateScheduledJob($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      children {\n        id\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation CreateScheduledJob($input: CreateTaskTreeInput!) {\n    createTaskTree(input: $input) {\n      id\n      children {\n        id\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation SetSchedule($id: ID!, $input: ScheduleInput!) {\n    setTaskSchedule(id: $id, input: $input) {\n      id\n      schedule {\n        type\n        expression\n        timezone\n        enabled\n        startAt\n        endAt\n        nextRunAt\n        lastRunAt\n        maxRuns\n        runCount\n        missedRuns\n        description\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation SetSchedule($id: ID!, $input: ScheduleInput!) {\n    setTaskSchedule(id: $id, input: $input) {\n      id\n      schedule {\n        type\n        expression\n        timezone\n        enabled\n        startAt\n        endAt\n        nextRunAt\n        lastRunAt\n        maxRuns\n        runCount\n        missedRuns\n        description\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ToggleSchedule($id: ID!, $enable: Boolean!) {\n    enableTaskSchedule(id: $id) @include(if: $enable) {\n      schedule {\n        enabled\n        nextRunAt\n      }\n    }\n    disableTaskSchedule(id: $id) @skip(if: $enable) {\n      schedule {\n        enabled\n        nextRunAt\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ToggleSchedule($id: ID!, $enable: Boolean!) {\n    enableTaskSchedule(id: $id) @include(if: $enable) {\n      schedule {\n        enabled\n        nextRunAt\n      }\n    }\n    disableTaskSchedule(id: $id) @skip(if: $enable) {\n      schedule {\n        enabled\n        nextRunAt\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ClearSchedule($id: ID!) {\n    clearTaskSchedule(id: $id) {\n      schedule {\n        type\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation ClearSchedule($id: ID!) {\n    clearTaskSchedule(id: $id) {\n      schedule {\n        type\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TriggerSchedule($id: ID!) {\n    triggerTaskSchedule(id: $id) {\n      status\n      schedule {\n        runCount\n        lastRunAt\n        nextRunAt\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation TriggerSchedule($id: ID!) {\n    triggerTaskSchedule(id: $id) {\n      status\n      schedule {\n        runCount\n        lastRunAt\n        nextRunAt\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ScheduledTasks($enabled: Boolean, $first: Int, $after: String) {\n    scheduledTasks(enabled: $enabled, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        hasPreviousPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          children {\n            name\n          }\n          schedule {\n            nextRunAt\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ScheduledTasks($enabled: Boolean, $first: Int, $after: String) {\n    scheduledTasks(enabled: $enabled, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        hasPreviousPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          children {\n            name\n          }\n          schedule {\n            nextRunAt\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query SchedulesICal($includeDisabled: Boolean) {\n    schedulesICal(includeDisabled: $includeDisabled)\n  }\n"): (typeof documents)["\n  query SchedulesICal($includeDisabled: Boolean) {\n    schedulesICal(includeDisabled: $includeDisabled)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ScheduleEvents($id: ID!) {\n    task(id: $id) {\n      schedule {\n        runCount\n      }\n      events(first: 100) {\n        edges {\n          node {\n            type\n            message\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ScheduleEvents($id: ID!) {\n    task(id: $id) {\n      schedule {\n        runCount\n      }\n      events(first: 100) {\n        edges {\n          node {\n            type\n            message\n          }\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

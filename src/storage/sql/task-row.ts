@@ -2,14 +2,16 @@
  * Reading tasks with raw SQL: the column list, the row-to-Task mapping and the
  * dependency look-up every store query shares.
  */
-import type { Task, TaskStatus } from "../../core/types.js";
+import type { ScheduleType } from "../../core/schedule/index.js";
+import type { MissedRunPolicy, Task, TaskSchedule, TaskStatus } from "../../core/types.js";
 import type { SqlQueryable } from "../sql.js";
 
 /** Columns of `tasks` a Task is built from (prefix with an alias where joined). */
 export const TASK_COLUMNS = `id, tree_id, parent_id, depth, position, name, executor, inputs, params, priority,
   status, progress, result, error, error_code, attempt, max_attempts, timeout_ms, idempotency_key, queued,
   not_before, lease_owner, lease_expires_at, placement, origin_type, original_task_id, user_id, created_at,
-  started_at, completed_at, updated_at`;
+  started_at, completed_at, updated_at, schedule_type, schedule_expr, schedule_tz, schedule_enabled,
+  schedule_start_at, schedule_end_at, next_run_at, last_run_at, max_runs, run_count, schedule_missed_runs`;
 
 export function prefixed(alias: string): string {
   return TASK_COLUMNS.split(",")
@@ -49,10 +51,29 @@ export function toTask(row: TaskRow, dependencies: Task["dependencies"] = []): T
     originType: row.origin_type as Task["originType"],
     originalTaskId: (row.original_task_id as string | null) ?? null,
     userId: (row.user_id as string | null) ?? null,
+    schedule: toSchedule(row),
     createdAt: date(row.created_at)!,
     startedAt: date(row.started_at),
     completedAt: date(row.completed_at),
     updatedAt: date(row.updated_at)!,
+  };
+}
+
+/** The schedule columns of a row (null when the task has no schedule). */
+function toSchedule(row: TaskRow): TaskSchedule | null {
+  if (row.schedule_type === null || row.schedule_type === undefined) return null;
+  return {
+    type: row.schedule_type as ScheduleType,
+    expression: row.schedule_expr as string,
+    timezone: (row.schedule_tz as string | null) ?? "UTC",
+    enabled: Boolean(row.schedule_enabled),
+    startAt: date(row.schedule_start_at),
+    endAt: date(row.schedule_end_at),
+    maxRuns: row.max_runs === null || row.max_runs === undefined ? null : Number(row.max_runs),
+    nextRunAt: date(row.next_run_at),
+    lastRunAt: date(row.last_run_at),
+    runCount: Number(row.run_count ?? 0),
+    missedRuns: (row.schedule_missed_runs as MissedRunPolicy | null) ?? null,
   };
 }
 
