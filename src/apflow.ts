@@ -39,6 +39,11 @@ export interface ApflowOptions extends Partial<ApflowConfig> {
   apiUrl?: string;
   /** Diagnostics: called with every SQL statement Prisma sends. */
   onQuery?: (sql: string) => void;
+  /**
+   * A configuration already resolved (the CLI's layers: file, environment, flags), used
+   * instead of reading the environment and the working directory's file again.
+   */
+  config?: ApflowConfig;
 }
 
 export interface Apflow {
@@ -77,8 +82,16 @@ export interface Apflow {
 export type { CreateTreeOptions };
 
 export async function createApflow(options: ApflowOptions = {}): Promise<Apflow> {
-  const { executors: extra = [], runTasks = true, apiUrl, onQuery, logger: givenLogger, ...overrides } = options;
-  const config: ApflowConfig = { ...loadConfig(), ...definedOnly(overrides) };
+  const {
+    executors: extra = [],
+    runTasks = true,
+    apiUrl,
+    onQuery,
+    logger: givenLogger,
+    config: resolved,
+    ...overrides
+  } = options;
+  const config: ApflowConfig = { ...(resolved ?? loadConfig()), ...definedOnly(overrides) };
   if (overrides.databaseUrl === undefined && "databaseUrl" in overrides) config.databaseUrl = undefined;
   const logger = givenLogger ?? createLogger(config.logLevel);
   const database = await openDatabase({

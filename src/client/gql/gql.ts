@@ -60,6 +60,9 @@ type Documents = {
     "\n  query ScheduledTasks($enabled: Boolean, $first: Int, $after: String) {\n    scheduledTasks(enabled: $enabled, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        hasPreviousPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          children {\n            name\n          }\n          schedule {\n            nextRunAt\n          }\n        }\n      }\n    }\n  }\n": typeof types.ScheduledTasksDocument,
     "\n  query SchedulesICal($includeDisabled: Boolean) {\n    schedulesICal(includeDisabled: $includeDisabled)\n  }\n": typeof types.SchedulesICalDocument,
     "\n  query ScheduleEvents($id: ID!) {\n    task(id: $id) {\n      schedule {\n        runCount\n      }\n      events(first: 100) {\n        edges {\n          node {\n            type\n            message\n          }\n        }\n      }\n    }\n  }\n": typeof types.ScheduleEventsDocument,
+    "\n    subscription EventSeqs($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        seq\n        type\n      }\n    }\n  ": typeof types.EventSeqsDocument,
+    "\n    subscription EventInputs($rootId: ID!) {\n      taskTreeEvents(rootId: $rootId) {\n        seq\n        task {\n          inputs\n        }\n      }\n    }\n  ": typeof types.EventInputsDocument,
+    "\n    subscription FullEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  ": typeof types.FullEventsDocument,
     "\n    subscription TaskStatusChanged($id: ID!) {\n      taskStatusChanged(id: $id) {\n        id\n        status\n        progress\n      }\n    }\n  ": typeof types.TaskStatusChangedDocument,
     "\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  ": typeof types.TreeEventsDocument,
     "\n    subscription RootProgress($id: ID!) {\n      taskStatusChanged(id: $id) {\n        status\n        rollup {\n          completed\n          total\n        }\n      }\n    }\n  ": typeof types.RootProgressDocument,
@@ -111,6 +114,9 @@ const documents: Documents = {
     "\n  query ScheduledTasks($enabled: Boolean, $first: Int, $after: String) {\n    scheduledTasks(enabled: $enabled, first: $first, after: $after) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        hasPreviousPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          children {\n            name\n          }\n          schedule {\n            nextRunAt\n          }\n        }\n      }\n    }\n  }\n": types.ScheduledTasksDocument,
     "\n  query SchedulesICal($includeDisabled: Boolean) {\n    schedulesICal(includeDisabled: $includeDisabled)\n  }\n": types.SchedulesICalDocument,
     "\n  query ScheduleEvents($id: ID!) {\n    task(id: $id) {\n      schedule {\n        runCount\n      }\n      events(first: 100) {\n        edges {\n          node {\n            type\n            message\n          }\n        }\n      }\n    }\n  }\n": types.ScheduleEventsDocument,
+    "\n    subscription EventSeqs($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        seq\n        type\n      }\n    }\n  ": types.EventSeqsDocument,
+    "\n    subscription EventInputs($rootId: ID!) {\n      taskTreeEvents(rootId: $rootId) {\n        seq\n        task {\n          inputs\n        }\n      }\n    }\n  ": types.EventInputsDocument,
+    "\n    subscription FullEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  ": types.FullEventsDocument,
     "\n    subscription TaskStatusChanged($id: ID!) {\n      taskStatusChanged(id: $id) {\n        id\n        status\n        progress\n      }\n    }\n  ": types.TaskStatusChangedDocument,
     "\n    subscription TreeEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  ": types.TreeEventsDocument,
     "\n    subscription RootProgress($id: ID!) {\n      taskStatusChanged(id: $id) {\n        status\n        rollup {\n          completed\n          total\n        }\n      }\n    }\n  ": types.RootProgressDocument,
@@ -314,6 +320,18 @@ export function graphql(source: "\n  query SchedulesICal($includeDisabled: Boole
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query ScheduleEvents($id: ID!) {\n    task(id: $id) {\n      schedule {\n        runCount\n      }\n      events(first: 100) {\n        edges {\n          node {\n            type\n            message\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ScheduleEvents($id: ID!) {\n    task(id: $id) {\n      schedule {\n        runCount\n      }\n      events(first: 100) {\n        edges {\n          node {\n            type\n            message\n          }\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    subscription EventSeqs($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        seq\n        type\n      }\n    }\n  "): (typeof documents)["\n    subscription EventSeqs($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        seq\n        type\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    subscription EventInputs($rootId: ID!) {\n      taskTreeEvents(rootId: $rootId) {\n        seq\n        task {\n          inputs\n        }\n      }\n    }\n  "): (typeof documents)["\n    subscription EventInputs($rootId: ID!) {\n      taskTreeEvents(rootId: $rootId) {\n        seq\n        task {\n          inputs\n        }\n      }\n    }\n  "];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n    subscription FullEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  "): (typeof documents)["\n    subscription FullEvents($rootId: ID!, $after: ID) {\n      taskTreeEvents(rootId: $rootId, after: $after) {\n        id\n        seq\n        type\n        status\n        task {\n          name\n        }\n      }\n    }\n  "];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
