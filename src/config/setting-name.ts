@@ -4,6 +4,7 @@
  * all name one setting. A name that matches none gets the closest known keys as suggestions.
  */
 
+import { editDistance } from "../core/edit-distance.js";
 import { configError } from "./errors.js";
 import { fileKey, isSettingName, SETTING_NAMES, type SettingName } from "./settings.js";
 
@@ -46,17 +47,4 @@ function comparable(key: string): string {
   return canonical(key)
     .replace(/^APFLOW_/, "")
     .replace(/_/g, "");
-}
-
-/** Levenshtein distance (names are short, so the quadratic table is cheap). */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length]!;
 }

@@ -1,5 +1,6 @@
 /** `apflow config ...` on the layered configuration: sources, masking, the file's mode. */
 import { readFileSync, statSync } from "node:fs";
+import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cli, tempDir } from "./support.js";
@@ -63,5 +64,23 @@ describe("apflow config", { timeout: 120_000 }, () => {
     const unknown = await cli(["config", "get", "max_paralel_tasks"], { cwd: dir.dir });
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Unknown setting "max_paralel_tasks"; did you mean max_parallel_tasks');
+  });
+
+  it("reads only the file --config names: a broken file in the working directory does not matter", async () => {
+    const work = await tempDir();
+    try {
+      await writeFile(path.join(work.dir, "apflow.config.json"), "{ not json");
+      const other = path.join(work.dir, "other.yaml");
+      await writeFile(other, `data_dir: ${path.join(work.dir, "data")}\n`);
+      // executors list opens the embedded database, so createApflow sees the resolved configuration.
+      const listed = await cli(["executors", "list", "--json", "--config", other], { cwd: work.dir });
+      expect(listed.stderr).toBe("");
+      expect(listed.code).toBe(0);
+      expect(JSON.parse(listed.stdout)).toEqual(
+        expect.arrayContaining([expect.objectContaining({ id: "rest_executor" })]),
+      );
+    } finally {
+      await work.remove();
+    }
   });
 });

@@ -27,7 +27,7 @@ export const serveCommand: Command = {
     ]);
     // Written into the data-dir lock, so CLI commands can find this server's API.
     const plannedUrl = `http://${config.host}:${config.port}/graphql`;
-    const apflow = await createApflow({ ...config, apiUrl: plannedUrl });
+    const apflow = await createApflow({ config, apiUrl: plannedUrl });
     const app = buildApp({
       apflow,
       port: config.port,

@@ -39,7 +39,7 @@ export class LocalGateway implements Gateway {
     // A short-lived CLI process never leads: due schedules and lease housekeeping stay with
     // the servers (or the next server to open the embedded database).
     const apflow = await createApflow({
-      ...config,
+      config,
       runTasks: options.runTasks,
       ...(options.runTasks ? { nodeRole: "worker" as const } : {}),
     });
