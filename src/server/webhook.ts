@@ -2,7 +2,10 @@
  * `POST /webhooks/schedules/<taskId>`: runs a scheduled tree now, for a caller that
  * proves it holds the shared secret (APFLOW_WEBHOOK_SECRET). The request carries
  * `X-Apflow-Timestamp` (unix seconds) and `X-Apflow-Signature: sha256=<hex>`, the
- * HMAC-SHA256 of `<timestamp>.<body>`. Checks, in order, each answered with JSON
+ * HMAC-SHA256 of `<timestamp>.<taskId>.<body>`: the task id is signed too, so a
+ * captured request cannot be redirected to another schedule, and two schedules
+ * triggered with the same body in the same second do not look like a replay.
+ * Checks, in order, each answered with JSON
  * `{ error: { code, message } }`:
  *
  *   no secret configured              503 (fails closed: the webhook is off)
@@ -89,7 +92,7 @@ export function createScheduleWebhook(options: WebhookOptions): WebhookHandler {
       secret: settings.secret,
       timestamp: header(req, "x-apflow-timestamp"),
       signature: header(req, "x-apflow-signature"),
-      body,
+      body: `${taskId}.${body}`,
       now: now(),
       toleranceMs: settings.toleranceMs,
     });

@@ -63,17 +63,21 @@ describe("the schedule webhook", () => {
     timestamp?: number;
     /** Signs this body instead of the one sent. */
     signedBody?: string;
+    /** Signs for this task id instead of the one posted to. */
+    signedFor?: string;
     headers?: Record<string, string>;
     base?: string;
   }
 
   /** Signs (unless told otherwise) and posts; returns the status, headers and JSON body. */
   const post = async (taskId: string, options: Send = {}) => {
-    // One signature is accepted once, whatever the path: a body naming the task keeps
-    // requests for different schedules in the same second apart.
-    const body = options.body ?? JSON.stringify({ event: "push", taskId });
+    const body = options.body ?? JSON.stringify({ event: "push" });
     const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-    const signature = signWebhook(options.secret ?? SECRET, timestamp, options.signedBody ?? body);
+    const signature = signWebhook(
+      options.secret ?? SECRET,
+      timestamp,
+      `${options.signedFor ?? taskId}.${options.signedBody ?? body}`,
+    );
     const headers = options.headers ?? {
       "content-type": "application/json",
       "x-apflow-timestamp": String(timestamp),
@@ -106,6 +110,8 @@ describe("the schedule webhook", () => {
     const cases = [
       await post(id, { secret: "another-secret-of-enough-length" }),
       await post(id, { body: '{"event":"push","ref":"evil"}', signedBody: '{"event":"push","ref":"main"}' }),
+      // A request signed for another schedule cannot be redirected to this one.
+      await post(id, { signedFor: "some-other-schedule" }),
       await post(id, { timestamp: Math.floor((Date.now() - TOLERANCE_MS) / 1000) - 10 }),
       await post(id, { headers: { "content-type": "application/json" } }),
       await post(id, { headers: { "x-apflow-timestamp": String(Math.floor(Date.now() / 1000)) } }),
@@ -114,9 +120,18 @@ describe("the schedule webhook", () => {
       expect(refused.status).toBe(401);
       expect(refused.json.error.code).toBe("UNAUTHENTICATED");
     }
-    expect(cases[2]!.json.error.message).toContain("old");
-    expect(cases[3]!.json.error.message).toContain("X-Apflow-Timestamp");
+    expect(cases[3]!.json.error.message).toContain("old");
+    expect(cases[4]!.json.error.message).toContain("X-Apflow-Timestamp");
     expect((await s.apflow.getTask(id))!.schedule!.runCount).toBe(0);
+  });
+
+  it("accepts the same body for two schedules in the same second: the signature covers the task id", async () => {
+    const first = await scheduledTree("nightly-a");
+    const second = await scheduledTree("nightly-b");
+    const timestamp = Math.floor(Date.now() / 1000);
+    expect((await post(first, { timestamp, body: "" })).status).toBe(202);
+    expect((await post(second, { timestamp, body: "" })).status).toBe(202);
+    await Promise.all([s.apflow.waitForTree(first), s.apflow.waitForTree(second)]);
   });
 
   it("refuses a replayed request with 409, on the same signature however it is resent", async () => {

@@ -1,11 +1,11 @@
 /**
  * Signatures of webhook calls that trigger a schedule: HMAC-SHA256 with a shared
- * secret over `${timestamp}.${body}`, sent as "sha256=<hex>" with the timestamp in
- * unix seconds. Signing the timestamp with the body bounds how long a captured
+ * secret over `${timestamp}.${payload}`, sent as "sha256=<hex>" with the timestamp in
+ * unix seconds (the schedule webhook's payload is `<taskId>.<body>`). Signing the timestamp with the body bounds how long a captured
  * request can be replayed; refusing a signature seen before is the runtime's job.
  *
  * Sign a request from a shell:
- *   ts=$(date +%s); sig=$(printf '%s.%s' "$ts" "$body" | openssl dgst -sha256 -hmac "$secret" -hex | sed 's/.* //')
+ *   ts=$(date +%s); sig=$(printf '%s.%s.%s' "$ts" "$task_id" "$body" | openssl dgst -sha256 -hmac "$secret" -hex | sed 's/.* //')
  *   curl -H "X-Apflow-Timestamp: $ts" -H "X-Apflow-Signature: sha256=$sig" --data "$body" ...
  */
 import { createHmac, timingSafeEqual } from "node:crypto";
