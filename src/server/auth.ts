@@ -4,7 +4,7 @@
  * it; anything else is refused (fail closed) with UNAUTHENTICATED.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
-import type { ServerResponse } from "node:http";
+import type { IncomingMessage, ServerResponse } from "node:http";
 import { CloseCode, type Context } from "graphql-ws";
 import type { Extra } from "graphql-ws/use/ws";
 import { ErrorCode } from "../core/errors.js";
@@ -27,6 +27,16 @@ export function bearerTokenMatches(token: string, authorization: unknown): boole
   if (!match) return false;
   const digest = (value: string) => createHash("sha256").update(value).digest();
   return timingSafeEqual(digest(match[1]!), digest(token));
+}
+
+/**
+ * The GraphiQL page itself: a browser's GET for HTML that carries no operation. It
+ * holds no data, so it is served without the token; every request it then sends
+ * needs the token like any other (entered in GraphiQL's Headers tab).
+ */
+export function isGraphiQLPage(req: IncomingMessage): boolean {
+  if (req.method !== "GET" || !req.headers.accept?.includes("text/html")) return false;
+  return !new URL(req.url ?? "/", "http://localhost").searchParams.has("query");
 }
 
 /** Answers an unauthenticated GraphQL request the way GraphQL errors look. */

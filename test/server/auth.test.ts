@@ -81,6 +81,16 @@ describe("bearer-token authentication", () => {
     expect(served.body.data!.executors.length).toBeGreaterThan(0);
   });
 
+  it("serves the GraphiQL page without the token, but not an operation sent as a GET", async () => {
+    const page = await fetch(s.url, { headers: { accept: "text/html" } });
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain("<html");
+    const get = await fetch(`${s.url}?query=${encodeURIComponent(QUERY)}`, { headers: { accept: "text/html" } });
+    expect(get.status).toBe(401);
+    const json = await fetch(s.url, { headers: { accept: "application/json" } });
+    expect(json.status).toBe(401);
+  });
+
   it("closes a WebSocket connection without the token, or with a wrong one (4401)", async () => {
     for (const params of [undefined, { authorization: "Bearer wrong-token" }, { authorization: TOKEN }]) {
       const { closed, data } = await overWebSocket(params);
