@@ -210,7 +210,8 @@ export class Engine {
     let failures = 0;
     while (this.state === "running") {
       this.wakeRequested = false;
-      // Outcomes not yet written still count: claims must not run far ahead of commits.
+      // Outcomes waiting for a write still count, so claims run at most one batch
+      // (the one being written) ahead of commits.
       const free = this.maxParallel - this.running.size - this.outcomes.length;
       let claimedAll = false;
       if (free > 0) {
@@ -406,6 +407,10 @@ export class Engine {
     const outcomes = this.outcomes.splice(0);
     const progress = [...this.progress.values()];
     this.progress.clear();
+    // The next claim may run while these outcomes are written (it no longer counts
+    // them), so claiming and finishing overlap instead of taking turns. Leases held
+    // stay bounded: the running tasks plus at most the one batch being written.
+    if (outcomes.length > 0) this.wake();
     this.flushing = (async () => {
       try {
         if (progress.length > 0) this.publish(await this.store.reportProgress(progress));

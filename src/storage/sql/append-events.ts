@@ -42,45 +42,81 @@ export async function appendEvents(
   if (treeIds.length > 1) {
     await tx.query("SELECT id FROM task_trees WHERE id = ANY($1::text[]) ORDER BY id FOR NO KEY UPDATE", [treeIds]);
   }
+  // Each event's seq is its tree's previous event_seq plus its rank among this
+  // call's events of that tree, so the sequence advance, the INSERT and the NOTIFY
+  // are one statement (one round trip). Events of a tree deleted meanwhile find no
+  // task_trees row and are dropped by the join.
+  const rank = new Map<string, number>();
+  const ranks = events.map((e) => {
+    const r = (rank.get(e.treeId) ?? 0) + 1;
+    rank.set(e.treeId, r);
+    return r;
+  });
   // With markStarted (claims), a tree's first claim of a run stamps started_at;
-  // started_at = now() afterwards means it was this transaction.
+  // started_at = now() afterwards means it was this transaction. One NOTIFY per
+  // transaction (sent at commit) tells other nodes which trees have new events
+  // (payload: see NOTIFY_LIMIT below): a hint only, they read the rows.
+  // The NOTIFY CTE is referenced by the final SELECT, so it runs exactly when a row
+  // was bumped, and then once.
   const updated = await tx.query<{
     id: string;
-    event_seq: number | string;
+    base: number | string;
     open_tasks: number;
     just_started: boolean;
     at: Date;
   }>(
-    `UPDATE task_trees t SET event_seq = t.event_seq + v.n, open_tasks = t.open_tasks + v.d,
-            started_at = CASE WHEN $4 THEN coalesce(t.started_at, now()) ELSE t.started_at END
-       FROM unnest($1::text[], $2::int[], $3::int[]) AS v(id, n, d)
-      WHERE t.id = v.id
-      RETURNING t.id, t.event_seq, t.open_tasks, ($4 AND t.started_at = now()) AS just_started, now() AS at`,
+    `WITH bumped AS (
+       UPDATE task_trees t SET event_seq = t.event_seq + v.n, open_tasks = t.open_tasks + v.d,
+              started_at = CASE WHEN $4 THEN coalesce(t.started_at, now()) ELSE t.started_at END
+         FROM unnest($1::text[], $2::int[], $3::int[]) AS v(id, n, d)
+        WHERE t.id = v.id
+        RETURNING t.id, t.event_seq - v.n AS base, v.n, t.open_tasks, ($4 AND t.started_at = now()) AS just_started),
+     inserted AS (
+       INSERT INTO task_events (tree_id, seq, task_id, type, status, progress, attempt, message, data, at)
+       SELECT e.tree_id, b.base + e.rank, e.task_id, e.type, e.status, e.progress, e.attempt, e.message, e.data, now()
+         FROM unnest($5::text[], $6::int[], $7::text[], $8::text[], $9::text[], $10::float8[], $11::int[],
+                     $12::text[], $13::jsonb[])
+           AS e(tree_id, rank, task_id, type, status, progress, attempt, message, data)
+         JOIN bumped b ON b.id = e.tree_id
+       RETURNING 1),
+     notified AS (
+       SELECT pg_notify('${EVENTS_CHANNEL}', CASE WHEN octet_length(p) < ${NOTIFY_LIMIT} THEN p ELSE '"*"' END)
+         FROM (SELECT json_agg(json_build_array(id, base + 1, base + n) ORDER BY id)::text AS p
+                 FROM bumped WHERE n > 0) ranges
+        WHERE EXISTS (SELECT 1 FROM inserted))
+     SELECT b.id, b.base, b.open_tasks, b.just_started, now() AS at, (SELECT count(*) FROM notified) AS notified
+       FROM bumped b`,
     [
       treeIds,
       treeIds.map((id) => counts.get(id)!),
       treeIds.map((id) => openDelta.get(id) ?? 0),
       options.markStarted === true,
+      events.map((e) => e.treeId),
+      ranks,
+      events.map((e) => e.taskId),
+      events.map((e) => e.type),
+      events.map((e) => e.status),
+      events.map((e) => e.progress),
+      events.map((e) => e.attempt),
+      events.map((e) => e.message),
+      events.map((e) => (e.data === null ? null : JSON.stringify(e.data))),
     ],
   );
-  const next = new Map<string, number>();
+  const base = new Map<string, number>();
   const finished = new Set<string>();
   const started = new Set<string>();
   let at = new Date();
   for (const row of updated) {
     if (Number(row.open_tasks) === 0) finished.add(row.id);
     if (row.just_started) started.add(row.id);
-    next.set(row.id, Number(row.event_seq) - counts.get(row.id)! + 1);
+    base.set(row.id, Number(row.base));
     at = row.at instanceof Date ? row.at : new Date(row.at);
   }
   const stored: TaskEvent[] = [];
-  for (const event of events) {
-    const seq = next.get(event.treeId);
-    if (seq === undefined) continue; // the tree was deleted meanwhile
-    next.set(event.treeId, seq + 1);
-    stored.push({ ...event, seq, at });
-  }
-  if (stored.length === 0) return stored;
+  events.forEach((event, i) => {
+    const b = base.get(event.treeId);
+    if (b !== undefined) stored.push({ ...event, seq: b + ranks[i]!, at });
+  });
   for (const treeId of finished) {
     const last = stored.findLast((e) => e.treeId === treeId);
     if (last) last.treeFinished = true;
@@ -89,31 +125,6 @@ export async function appendEvents(
     const first = stored.find((e) => e.treeId === treeId);
     if (first) first.treeStarted = true;
   }
-  // One NOTIFY per transaction (sent at commit) tells other nodes which trees have
-  // new events: a hint only, they read the rows. Folded into the INSERT so it costs
-  // no extra round trip.
-  await tx.query(
-    `WITH inserted AS (
-       INSERT INTO task_events (tree_id, seq, task_id, type, status, progress, attempt, message, data, at)
-       SELECT v.tree_id, v.seq, v.task_id, v.type, v.status, v.progress, v.attempt, v.message, v.data, now()
-         FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::float8[], $7::int[],
-                     $8::text[], $9::jsonb[])
-           AS v(tree_id, seq, task_id, type, status, progress, attempt, message, data)
-       RETURNING 1)
-     SELECT pg_notify('${EVENTS_CHANNEL}', $10) FROM (SELECT count(*) FROM inserted) AS done`,
-    [
-      stored.map((e) => e.treeId),
-      stored.map((e) => e.seq),
-      stored.map((e) => e.taskId),
-      stored.map((e) => e.type),
-      stored.map((e) => e.status),
-      stored.map((e) => e.progress),
-      stored.map((e) => e.attempt),
-      stored.map((e) => e.message),
-      stored.map((e) => (e.data === null ? null : JSON.stringify(e.data))),
-      notification(stored),
-    ],
-  );
   return stored;
 }
 
@@ -121,19 +132,11 @@ export async function appendEvents(
 export const EVENTS_CHANNEL = "apflow_events";
 
 /**
- * The NOTIFY payload: JSON `[[treeId, firstSeq, lastSeq], ...]` (ids may contain any
- * character), or `"*"` ("many trees") when too long for NOTIFY's 8,000 bytes.
+ * The NOTIFY payload, built in SQL by `appendEvents`: JSON `[[treeId, firstSeq,
+ * lastSeq], ...]` (ids may contain any character), or `"*"` ("many trees") when too
+ * long for NOTIFY's 8,000 bytes.
  */
-function notification(events: readonly TaskEvent[]): string {
-  const range = new Map<string, [number, number]>();
-  for (const e of events) {
-    const r = range.get(e.treeId);
-    if (r) r[1] = e.seq;
-    else range.set(e.treeId, [e.seq, e.seq]);
-  }
-  const payload = JSON.stringify([...range].map(([treeId, [first, last]]) => [treeId, first, last]));
-  return payload.length < 7_900 ? payload : '"*"';
-}
+const NOTIFY_LIMIT = 7_900;
 
 /** The events one transaction stored for one tree. */
 export interface NotifiedRange {
@@ -142,7 +145,7 @@ export interface NotifiedRange {
   last: number;
 }
 
-/** Reads a payload written by `notification`: the trees touched, or "*" for "any". */
+/** Reads a payload written by `appendEvents`: the trees touched, or "*" for "any". */
 export function parseNotification(payload: string): NotifiedRange[] | "*" {
   try {
     const parsed = JSON.parse(payload) as unknown;

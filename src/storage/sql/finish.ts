@@ -24,13 +24,23 @@ export async function finishOutcomes(tx: SqlQueryable, outcomes: readonly Outcom
   const delta = new Map<string, number>();
   const done = new Set<string>();
 
+  // The completions also release their pending dependents (open_deps) in the same
+  // statement, one round trip for the common batch. Only rows the fence let through
+  // (`done`) count; the dependents are pending, so no row is updated twice.
   const completedRows = completed.length
     ? await tx.query<Returned>(
-        `UPDATE tasks t SET status = 'completed', result = v.result, progress = 1, completed_at = now(),
-                error = NULL, error_code = NULL, queued = false, ${CLEAR_LEASE}
-           FROM unnest($1::text[], $2::uuid[], $3::jsonb[]) AS v(id, token, result)
-          WHERE t.id = v.id AND t.lease_token = v.token AND t.status = 'in_progress'
-          RETURNING t.id, t.tree_id, t.attempt, t.progress`,
+        `WITH done AS (
+           UPDATE tasks t SET status = 'completed', result = v.result, progress = 1, completed_at = now(),
+                  error = NULL, error_code = NULL, queued = false, ${CLEAR_LEASE}
+             FROM unnest($1::text[], $2::uuid[], $3::jsonb[]) AS v(id, token, result)
+            WHERE t.id = v.id AND t.lease_token = v.token AND t.status = 'in_progress'
+            RETURNING t.id, t.tree_id, t.attempt, t.progress),
+         released AS (
+           UPDATE tasks t SET open_deps = t.open_deps - c.n
+             FROM (SELECT task_id, count(*)::int AS n FROM task_dependencies
+                    WHERE depends_on_id IN (SELECT id FROM done) GROUP BY task_id) c
+            WHERE t.id = c.task_id AND t.status = 'pending')
+         SELECT * FROM done`,
         [
           completed.map((o) => o.taskId),
           completed.map((o) => o.leaseToken),
@@ -89,7 +99,7 @@ export async function finishOutcomes(tx: SqlQueryable, outcomes: readonly Outcom
   }
 
   const failedIds = failedRows.map((r) => r.id);
-  const settled = await settleDependents(tx, failedIds, [...completedRows.map((r) => r.id), ...failedIds]);
+  const settled = await settleDependents(tx, failedIds, failedIds);
   events.push(...settled.events);
   for (const [treeId, n] of settled.failedPerTree) addDelta(delta, treeId, -n);
 
