@@ -21,9 +21,14 @@ export class EventQueue implements AsyncIterableIterator<TaskEvent> {
     this.unsubscribe = bus.subscribe(treeId, (event) => this.push(event));
   }
 
-  /** Events received so far and not yet taken, oldest first, removed from the queue. */
-  drain(): TaskEvent[] {
-    return this.buffer.splice(0);
+  /** The oldest event received and not yet taken, left in the queue; none once the queue failed. */
+  peek(): TaskEvent | undefined {
+    return this.failure ? undefined : this.buffer[0];
+  }
+
+  /** Removes the oldest event received and not yet taken (the one `peek` shows). */
+  drop(): void {
+    this.buffer.shift();
   }
 
   next(): Promise<IteratorResult<TaskEvent>> {

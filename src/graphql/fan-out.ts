@@ -13,6 +13,9 @@
  * Relies on subscription fields passing the event through as their value
  * (`resolve: (event) => event`): the root field's own arguments only choose the
  * stream, so subscribers that differ only there (a different `after`) share too.
+ * The result is computed with the first subscriber's context: nothing in a
+ * context changes what a resolver returns (the API token admits a connection or
+ * not). A per-caller context (users, permissions) would have to join the key.
  */
 import {
   type ASTNode,
@@ -31,6 +34,19 @@ import {
 
 type Results = Map<string, ExecutionResult | Promise<ExecutionResult>>;
 
+/**
+ * A stream that can also hand over, without waiting, the values it already holds
+ * (TreeEventStream does, for a burst of live events). Each taken value counts as
+ * received: the caller delivers every one, in order.
+ */
+export interface ReadyValues<T> {
+  takeReady(): T[];
+}
+
+/** What subscribeWithFanOut returns for a subscription. */
+export type SharedResultStream = AsyncGenerator<ExecutionResult> &
+  ReadyValues<ExecutionResult | Promise<ExecutionResult>>;
+
 /** Results per event object and selection key; an entry goes when its event is collected. */
 const executed = new WeakMap<object, Results>();
 
@@ -38,9 +54,7 @@ const executed = new WeakMap<object, Results>();
  * Drop-in for graphql-js `subscribe` (graphql-ws's `subscribe` option): the same
  * source stream, each event mapped to a result through the shared memo.
  */
-export async function subscribeWithFanOut(
-  args: ExecutionArgs,
-): Promise<AsyncGenerator<ExecutionResult> | ExecutionResult> {
+export async function subscribeWithFanOut(args: ExecutionArgs): Promise<SharedResultStream | ExecutionResult> {
   const source = await createSourceEventStream(args);
   if (!(Symbol.asyncIterator in source)) return source; // errors before the stream started
   const key = selectionKey(args);
@@ -131,25 +145,33 @@ function selectionVariables(document: DocumentNode, operationName: string | unde
  * once, even while it waits for its next event.
  */
 function mapStream(
-  source: AsyncIterator<unknown>,
+  source: AsyncIterator<unknown> & Partial<ReadyValues<unknown>>,
   map: (value: unknown) => ExecutionResult | Promise<ExecutionResult>,
-): AsyncGenerator<ExecutionResult> {
+): SharedResultStream {
   const finished: IteratorResult<ExecutionResult> = { value: undefined, done: true };
   const close = async (): Promise<IteratorResult<ExecutionResult>> => {
     await source.return?.();
     return finished;
   };
-  const stream: AsyncGenerator<ExecutionResult> = {
-    async next() {
-      const step = await source.next();
-      if (step.done) return finished;
-      try {
-        return { value: await map(step.value), done: false };
-      } catch (error) {
-        await close();
-        throw error;
-      }
-    },
+  const failed = async (error: unknown): Promise<never> => {
+    await close();
+    throw error;
+  };
+  const step = (value: ExecutionResult): IteratorResult<ExecutionResult> => ({ value, done: false });
+  const stream: SharedResultStream = {
+    // Promise chains rather than async/await: a shared result is usually ready at
+    // once, and each await would cost every subscriber another microtask per event.
+    next: () =>
+      source.next().then((event) => {
+        if (event.done) return finished;
+        try {
+          const result = map(event.value);
+          return result instanceof Promise ? result.then(step, failed) : step(result);
+        } catch (error) {
+          return failed(error);
+        }
+      }),
+    takeReady: () => source.takeReady?.().map(map) ?? [],
     return: close,
     async throw(error: unknown) {
       await close();

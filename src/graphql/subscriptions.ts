@@ -9,55 +9,14 @@ import type { Context } from "./context.js";
 import { EventQueue } from "./event-queue.js";
 import { TaskRef } from "./task.js";
 import { seqOfCursor, TaskEventRef } from "./task-event.js";
+import { TreeEventStream } from "./tree-event-stream.js";
 
-const REPLAY_PAGE = 500;
 const FINAL_TYPES = new Set<TaskEvent["type"]>(["completed", "failed", "cancelled"]);
 
 async function treeOf(ctx: Context, id: string): Promise<string> {
   const task = await ctx.apflow.tasks.getTask(id);
   if (!task) throw new ApflowError(ErrorCode.NOT_FOUND, `task "${id}" not found`);
   return task.treeId;
-}
-
-/**
- * Stored events after `afterSeq`, then live ones, in seq order without gaps or
- * repeats, until every task of the tree is terminal.
- */
-async function* treeEvents(ctx: Context, treeId: string, afterSeq: number): AsyncGenerator<TaskEvent> {
-  const { tasks, bus } = ctx.apflow;
-  const queue = new EventQueue(bus, treeId); // before reading storage: nothing slips between
-  let last = afterSeq;
-  try {
-    // Everything stored after the cursor, page by page.
-    for (;;) {
-      const page = await tasks.events(treeId, last, REPLAY_PAGE);
-      for (const event of page) {
-        yield event;
-        last = event.seq;
-      }
-      if (page.length < REPLAY_PAGE) break;
-    }
-    if ((await tasks.openTaskCount(treeId)) === 0) {
-      // Finished before or during the replay: the stored events are all there is.
-      for (const event of await tasks.events(treeId, last, Number.MAX_SAFE_INTEGER)) yield event;
-      return;
-    }
-    for await (const event of queue) {
-      if (event.seq <= last) continue; // already replayed
-      if (event.seq > last + 1) {
-        // Published out of order (concurrent commits, or another node): fetch the gap from storage.
-        for (const missing of await tasks.events(treeId, last, event.seq - last - 1)) {
-          yield missing;
-          last = missing.seq;
-        }
-      }
-      yield event;
-      last = event.seq;
-      if (event.treeFinished) return;
-    }
-  } finally {
-    queue.close();
-  }
 }
 
 builder.subscriptionFields((t) => ({
@@ -81,8 +40,11 @@ builder.subscriptionFields((t) => ({
         }
         afterSeq = seq;
       }
-      return treeEvents(ctx, await treeOf(ctx, String(args.rootId)), afterSeq);
+      const { tasks, bus } = ctx.apflow;
+      return new TreeEventStream(tasks, bus, await treeOf(ctx, String(args.rootId)), afterSeq);
     },
+    // The event as it is: shared execution (fan-out.ts) relies on the root
+    // field's arguments choosing the stream only.
     resolve: (event) => event,
   }),
   taskStatusChanged: t.field({
@@ -110,6 +72,6 @@ builder.subscriptionFields((t) => ({
         }
       })();
     },
-    resolve: (task) => task,
+    resolve: (task) => task, // as it is (see taskTreeEvents)
   }),
 }));

@@ -41,7 +41,8 @@ export const TaskRef = builder.prismaObject("Task", {
   // columns; a dashboard listing names and statuses should not load them).
   select: { id: true },
   fields: (t) => ({
-    id: t.exposeID("id"),
+    // Always selected (above), so resolved without plugin-prisma's per-row selection lookup.
+    id: t.id({ resolve: (task) => task.id }),
     name: t.exposeString("name"),
     status: t.field({ type: TaskStatusEnum, select: { status: true }, resolve: (task) => task.status as never }),
     priority: t.exposeInt("priority", { description: "0 is the most urgent; ready tasks run in ascending order." }),
@@ -149,9 +150,24 @@ builder.objectField(TaskEventRef, "task", (t) =>
 builder.prismaObject("TaskDependency", {
   description: "A dependency of a task on another task of the same tree.",
   fields: (t) => ({
-    task: t.relation("dependsOn", { description: "The task depended on." }),
+    task: t.field({
+      type: TaskRef,
+      description: "The task depended on.",
+      // Asked for its id alone, the task is not read: the dependency row holds it.
+      select: (_args, _ctx, nestedSelection) => {
+        const nested = nestedSelection(true);
+        return isIdOnly(nested) ? { dependsOnId: true } : { dependsOn: nested };
+      },
+      resolve: (dependency) => dependency.dependsOn ?? { id: dependency.dependsOnId },
+    }),
     required: t.exposeBoolean("required", {
       description: "true: its failure fails the dependent; false: the dependent runs anyway once it is done.",
     }),
   }),
 });
+
+/** A nested selection that reads nothing of the task but its id. */
+function isIdOnly(selection: unknown): boolean {
+  const select = (selection as { select?: Record<string, unknown> } | null)?.select;
+  return select !== undefined && Object.keys(select).length === 1 && select.id === true;
+}

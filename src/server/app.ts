@@ -16,7 +16,7 @@ import { subscribeWithFanOut } from "../graphql/fan-out.js";
 import { schema } from "../graphql/schema.js";
 import { createSharedLoaders } from "../graphql/shared-loaders.js";
 import { rememberSignature } from "../storage/sql/webhook-replays.js";
-import { authenticateConnection, bearerTokenMatches, refuseUnauthenticated } from "./auth.js";
+import { authenticateConnection, bearerTokenMatches, isGraphiQLPage, refuseUnauthenticated } from "./auth.js";
 import { DEFAULT_LIMITS, limitRules, type OperationLimits } from "./limits.js";
 import { deliverSubscription } from "./subscription-delivery.js";
 import { createScheduleWebhook, WEBHOOK_PATH_PREFIX, type WebhookSettings } from "./webhook.js";
@@ -95,7 +95,7 @@ export function buildApp(options: AppOptions): App {
   const server = createServer((req, res) => {
     // The webhook authenticates with its signature, not the API token.
     if (req.url?.startsWith(WEBHOOK_PATH_PREFIX)) return void webhook(req, res);
-    if (apiToken !== undefined && !bearerTokenMatches(apiToken, req.headers.authorization)) {
+    if (apiToken !== undefined && !isGraphiQLPage(req) && !bearerTokenMatches(apiToken, req.headers.authorization)) {
       return refuseUnauthenticated(res);
     }
     if (!bodyWithinLimit(req, res, maxBodyBytes)) return;
@@ -109,7 +109,7 @@ export function buildApp(options: AppOptions): App {
       context: () => createContext(apflow, shared),
       ...(apiToken === undefined ? {} : { onConnect: authenticateConnection(apiToken) }),
       // One execution per event and selection, shared by every subscriber of it.
-      subscribe: process.env.ZZ_OLD_PATH ? undefined : subscribeWithFanOut,
+      subscribe: subscribeWithFanOut,
       onSubscribe: (_ctx, _id, payload): ExecutionArgs | readonly GraphQLError[] => {
         let document: ReturnType<typeof parse>;
         try {
@@ -129,7 +129,7 @@ export function buildApp(options: AppOptions): App {
       },
       // Subscriptions' results are written by deliverSubscription, masked the same way.
       onOperation: (ctx, id, _payload, _args, result) =>
-        Symbol.asyncIterator in result && !process.env.ZZ_OLD_PATH ? deliverSubscription(ctx.extra, id, result, maskResult) : undefined,
+        Symbol.asyncIterator in result ? deliverSubscription(ctx.extra, id, result, maskResult) : undefined,
       onNext: (_ctx, _id, _payload, _args, result) => maskResult(result),
       onError: (_ctx, _id, _payload, errors) => errors.map((e) => maskError(e, logger).toJSON()),
     },
