@@ -44,3 +44,16 @@ export function getConfigValue(resolved: ResolvedConfig, key: string): ConfigEnt
   // Entries hold every setting, so a known name is always found.
   return resolved.entries.find((entry) => entry.name === name)!;
 }
+
+/**
+ * The named variables of this process's environment, for the child processes that
+ * executors start (PATH, HOME, locale...). Read here like every other variable.
+ */
+export function hostEnvironment(names: readonly string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of names) {
+    const value = process.env[name];
+    if (value !== undefined) env[name] = value;
+  }
+  return env;
+}

@@ -7,12 +7,10 @@
  * also stops whatever it started: SIGTERM to the group, SIGKILL after a grace period.
  */
 import { spawn } from "node:child_process";
-import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
-import path from "node:path";
 import { ApflowError, ErrorCode } from "../core/errors.js";
 import { defineExecutor, type Executor, type ExecutorContext } from "../core/executor.js";
 import type { JsonObject } from "../core/types.js";
+import { allowedExecutable, checkDirectory, childEnv, notAllowed } from "./host-command.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
 import { CappedOutput } from "./output-cap.js";
 import { groupAlive, signalGroup } from "./process-group.js";
@@ -59,9 +57,6 @@ const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 const DEFAULT_KILL_GRACE_MS = 2000;
 /** After the process exits, how long to wait for descendants that still hold its stdout/stderr. */
 const DRAIN_MS = 1000;
-/** The only variables a command inherits from the node: the node's own (database URLs, keys) stay private. */
-const INHERITED_ENV = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR"];
-const FALLBACK_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 const inputSchema = {
   type: "object",
@@ -136,9 +131,9 @@ export function createCommandExecutor(options: CommandExecutorOptions = {}): Exe
       }
       const input = readInputs(raw);
       ctx.signal.throwIfAborted();
-      if (input.cwd !== undefined) await checkDirectory(input.cwd);
+      if (input.cwd !== undefined) await checkDirectory(ID, input.cwd);
       const file = options.allowedCommands
-        ? await allowedExecutable(input, options.allowedCommands)
+        ? await allowedCommand(input, options.allowedCommands)
         : input.shell
           ? SHELL
           : input.command;
@@ -158,7 +153,7 @@ function readInputs(raw: JsonObject): CommandInputs {
     args: reader.stringArray("args") ?? [],
     shell: reader.boolean("shell") ?? false,
     cwd: reader.string("cwd", { nonEmpty: true }),
-    env: { ...baseEnv(), ...reader.stringMap("env") },
+    env: { ...childEnv(), ...reader.stringMap("env") },
     stdin: reader.string("stdin"),
     timeoutMs: reader.integer("timeoutMs", 1, MAX_TIMER_MS),
     maxOutputBytes: reader.integer("maxOutputBytes", 0) ?? DEFAULT_MAX_OUTPUT_BYTES,
@@ -168,56 +163,11 @@ function readInputs(raw: JsonObject): CommandInputs {
   return input;
 }
 
-function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of INHERITED_ENV) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  env.PATH ??= FALLBACK_PATH;
-  return env;
-}
-
-async function checkDirectory(cwd: string): Promise<void> {
-  const info = await stat(cwd).catch(() => null);
-  if (!info?.isDirectory()) {
-    throw new ApflowError(ErrorCode.VALIDATION_ERROR, `Invalid inputs for ${ID}: cwd ${cwd} is not a directory`, {
-      problems: [{ path: "inputs.cwd", code: ErrorCode.VALIDATION_ERROR, message: "is not an existing directory" }],
-    });
-  }
-}
-
-/**
- * The absolute path to run under an allow-list. Bare names are resolved here against the
- * node's PATH, so a task cannot slip in its own `ls` through `env.PATH` or `cwd`.
- */
-async function allowedExecutable(input: CommandInputs, allowed: string[]): Promise<string> {
-  const forbidden = (message: string) =>
-    new ApflowError(ErrorCode.EXECUTOR_FORBIDDEN, `${message} (allowed on this node: ${allowed.join(", ") || "none"})`);
-  if (input.shell) {
-    if (allowed.includes(SHELL) || allowed.includes("sh")) return SHELL;
-    throw forbidden("shell: true is not allowed on this node because allowedCommands does not list sh");
-  }
-  if (!allowed.includes(input.command)) throw forbidden(`command "${input.command}" is not allowed on this node`);
-  if (input.command.includes("/")) {
-    if (path.isAbsolute(input.command)) return input.command;
-    throw forbidden(`command "${input.command}" must be a bare name or an absolute path`);
-  }
-  for (const dir of (process.env.PATH ?? FALLBACK_PATH).split(path.delimiter)) {
-    if (!path.isAbsolute(dir)) continue;
-    const candidate = path.join(dir, input.command);
-    if (await isExecutableFile(candidate)) return candidate;
-  }
-  throw new ApflowError(ErrorCode.EXECUTOR_FAILED, `command "${input.command}" was not found on this node's PATH`);
-}
-
-async function isExecutableFile(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return (await stat(file)).isFile();
-  } catch {
-    return false;
-  }
+/** A shell runs only when `sh` is allowed; anything else resolves through the allow-list. */
+async function allowedCommand(input: CommandInputs, allowed: string[]): Promise<string> {
+  if (!input.shell) return allowedExecutable(ID, input.command, allowed);
+  if (allowed.includes(SHELL) || allowed.includes("sh")) return SHELL;
+  throw notAllowed(ID, "shell: true is not allowed on this node because allowedCommands does not list sh", allowed);
 }
 
 type StopCause = { kind: "timeout" } | { kind: "abort"; reason: unknown };

@@ -6,8 +6,6 @@
  * or a streamable HTTP endpoint behind the same SSRF guard as rest_executor.
  * Each run opens its own session and closes it (and stops the server) when done.
  */
-import { stat } from "node:fs/promises";
-import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js";
@@ -20,6 +18,7 @@ import type { JsonObject, JsonValue } from "../core/types.js";
 import { guardOptions } from "./address-guard.js";
 import { withDeadline } from "./deadline.js";
 import { guardedFetch } from "./guarded-fetch.js";
+import { allowedExecutable, checkDirectory, childEnv } from "./host-command.js";
 import { InputReader, isJsonObject, MAX_TIMER_MS } from "./inputs.js";
 import { StdioProcessTransport } from "./mcp-stdio.js";
 import type { ResolveHost } from "./url-guard.js";
@@ -46,9 +45,6 @@ const DEFAULT_TIMEOUT_MS = 60_000;
 const DEFAULT_KILL_GRACE_MS = 2000;
 /** Pages fetched at most when listing (a server that never stops paginating). */
 const MAX_PAGES = 100;
-/** The only variables a stdio server inherits from the node, as for command_executor. */
-const INHERITED_ENV = ["PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "TMPDIR"];
-const FALLBACK_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 const CLIENT_INFO = { name: "apflow", version: "0.1.0" };
 /** How long ending an HTTP session (DELETE) may take before the connection is just closed. */
 const SESSION_END_WAIT_MS = 1000;
@@ -133,7 +129,7 @@ export function createMcpExecutor(options: McpExecutorOptions = {}): Executor {
             "MCP servers as commands (http servers need no setting)",
         );
       }
-      if (input.transport === "stdio" && input.cwd !== undefined) await checkDirectory(input.cwd);
+      if (input.transport === "stdio" && input.cwd !== undefined) await checkDirectory(ID, input.cwd);
       const scrub = scrubber(input.secrets);
       // Set once the session exists; run after the operation whatever its outcome, so the server is
       // stopped before the task ends, without the stopping counting against the operation's time limit.
@@ -215,7 +211,7 @@ async function openTransport(
     });
   }
   const file = options.allowedCommands
-    ? await allowedExecutable(input.command, options.allowedCommands)
+    ? await allowedExecutable(ID, input.command, options.allowedCommands)
     : input.command;
   ctx.logger.info("mcp over stdio", { operation: input.operation, executable: file, argCount: input.args.length });
   return new StdioProcessTransport({ file, args: input.args, env: input.env, cwd: input.cwd, graceMs });
@@ -382,7 +378,7 @@ function readInputs(raw: JsonObject): McpInputs {
     transport: "stdio",
     command: command!,
     args: commandArgs,
-    env: { ...baseEnv(), ...env },
+    env: { ...childEnv(), ...env },
     cwd,
     secrets,
   };
@@ -392,47 +388,4 @@ function readInputs(raw: JsonObject): McpInputs {
 function secretParts(value: string): string[] {
   const token = value.split(/\s+/).at(-1);
   return token && token !== value ? [value, token] : [value];
-}
-
-function baseEnv(): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const name of INHERITED_ENV) {
-    const value = process.env[name];
-    if (value !== undefined) env[name] = value;
-  }
-  env.PATH ??= FALLBACK_PATH;
-  return env;
-}
-
-async function checkDirectory(cwd: string): Promise<void> {
-  const info = await stat(cwd).catch(() => null);
-  if (!info?.isDirectory()) {
-    throw new ApflowError(ErrorCode.VALIDATION_ERROR, `Invalid inputs for ${ID}: cwd ${cwd} is not a directory`, {
-      problems: [{ path: "inputs.cwd", code: ErrorCode.VALIDATION_ERROR, message: "is not an existing directory" }],
-    });
-  }
-}
-
-/**
- * The absolute path to run under an allow-list, resolving a bare name on the node's own
- * PATH so a task cannot substitute its own executable through env.PATH or cwd.
- */
-async function allowedExecutable(command: string, allowed: string[]): Promise<string> {
-  const forbidden = (message: string) =>
-    new ApflowError(
-      ErrorCode.EXECUTOR_FORBIDDEN,
-      `${ID}: ${message} (allowed on this node: ${allowed.join(", ") || "none"})`,
-    );
-  if (!allowed.includes(command)) throw forbidden(`command "${command}" is not allowed on this node`);
-  if (command.includes("/")) {
-    if (path.isAbsolute(command)) return command;
-    throw forbidden(`command "${command}" must be a bare name or an absolute path`);
-  }
-  for (const dir of (process.env.PATH ?? FALLBACK_PATH).split(path.delimiter)) {
-    if (!path.isAbsolute(dir)) continue;
-    const candidate = path.join(dir, command);
-    const info = await stat(candidate).catch(() => null);
-    if (info?.isFile()) return candidate;
-  }
-  throw new ApflowError(ErrorCode.EXECUTOR_FAILED, `${ID}: command "${command}" was not found on this node's PATH`);
 }
