@@ -3,13 +3,13 @@
  * change of one task, or every event of a tree with gap-free resume.
  */
 import { ApflowError, ErrorCode } from "../core/errors.js";
+import { EventQueue } from "../core/event-queue.js";
+import { TreeEventStream } from "../core/tree-event-stream.js";
 import { isTerminal, type TaskEvent } from "../core/types.js";
 import { builder } from "./builder.js";
 import type { Context } from "./context.js";
-import { EventQueue } from "./event-queue.js";
 import { TaskRef } from "./task.js";
 import { seqOfCursor, TaskEventRef } from "./task-event.js";
-import { TreeEventStream } from "./tree-event-stream.js";
 
 const FINAL_TYPES = new Set<TaskEvent["type"]>(["completed", "failed", "cancelled"]);
 

@@ -5,8 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { LocalEventBus } from "../../src/core/event-bus.js";
+import { EventQueue, MAX_BUFFERED_EVENTS } from "../../src/core/event-queue.js";
 import type { TaskEvent } from "../../src/core/types.js";
-import { EventQueue, MAX_BUFFERED_EVENTS } from "../../src/graphql/event-queue.js";
 
 const event = (seq: number): TaskEvent => ({
   treeId: "tree",

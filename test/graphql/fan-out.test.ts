@@ -15,8 +15,8 @@ import {
 } from "graphql";
 import { describe, expect, it } from "vitest";
 import { LocalEventBus } from "../../src/core/event-bus.js";
+import { EventQueue } from "../../src/core/event-queue.js";
 import type { TaskEvent } from "../../src/core/types.js";
-import { EventQueue } from "../../src/graphql/event-queue.js";
 import { subscribeWithFanOut } from "../../src/graphql/fan-out.js";
 
 function fixture() {

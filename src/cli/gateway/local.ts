@@ -11,6 +11,7 @@ import { ApflowError, ErrorCode } from "../../core/errors.js";
 import { redactSecrets, redactUrl } from "../../core/redact.js";
 import { describeSchedule } from "../../core/schedule/index.js";
 import { scheduleCursor } from "../../core/schedule-service.js";
+import { TreeEventStream } from "../../core/tree-event-stream.js";
 import type { JsonValue, Task, TaskEvent, TaskSchedule } from "../../core/types.js";
 import type {
   ExecutorView,
@@ -23,9 +24,6 @@ import type {
   TaskView,
   TreeEvent,
 } from "./gateway.js";
-
-/** Events read from storage per query while catching up. */
-const EVENT_PAGE = 500;
 
 export class LocalGateway implements Gateway {
   private constructor(
@@ -141,57 +139,17 @@ export class LocalGateway implements Gateway {
     return this.apflow.schedules.exportICal(options);
   }
 
-  /**
-   * Stored events, then live ones from the bus, without gaps or repeats: the bus is
-   * subscribed before storage is read, and a live event that jumps ahead (events of
-   * another node, or of concurrent commits) has the gap read from storage first.
-   */
+  /** The tree's stored events, then its live ones, as the taskTreeEvents subscription streams them. */
   async followTree(id: string, onEvent: (event: TreeEvent) => void, signal: AbortSignal): Promise<void> {
     const { treeId } = await this.apflow.tasks.requireTask(id);
-    const live: TaskEvent[] = [];
-    let wake: (() => void) | null = null;
-    const unsubscribe = this.apflow.subscribe(treeId, (event) => {
-      live.push(event);
-      wake?.();
-    });
-    const onAbort = () => wake?.();
-    signal.addEventListener("abort", onAbort);
-    let last = 0;
-    const emit = (event: TaskEvent) => {
-      onEvent(eventView(event));
-      last = event.seq;
-    };
-    /** Stored events after `last`, up to `until` (inclusive) or the end. */
-    const catchUp = async (until = Number.POSITIVE_INFINITY) => {
-      for (;;) {
-        const page = await this.apflow.events(treeId, last, Math.min(EVENT_PAGE, until - last));
-        for (const event of page) emit(event);
-        if (page.length < EVENT_PAGE || last >= until) return;
-      }
-    };
+    if (signal.aborted) return;
+    const stream = new TreeEventStream(this.apflow.tasks, this.apflow.bus, treeId, 0);
+    const stop = () => void stream.return();
+    signal.addEventListener("abort", stop);
     try {
-      await catchUp();
-      if ((await this.apflow.tasks.openTaskCount(treeId)) === 0) {
-        await catchUp(); // finished while we read: the stored events are all there is
-        return;
-      }
-      while (!signal.aborted) {
-        const event = live.shift();
-        if (!event) {
-          await new Promise<void>((resolve) => {
-            wake = resolve;
-          });
-          wake = null;
-          continue;
-        }
-        if (event.seq <= last) continue;
-        if (event.seq > last + 1) await catchUp(event.seq - 1);
-        emit(event);
-        if (event.treeFinished) return;
-      }
+      for await (const event of stream) onEvent(eventView(event));
     } finally {
-      signal.removeEventListener("abort", onAbort);
-      unsubscribe();
+      signal.removeEventListener("abort", stop);
     }
   }
 

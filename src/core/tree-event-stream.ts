@@ -9,10 +9,11 @@
  * batch of tasks started); delivering them to 1,000 subscribers one awaited step
  * at a time cost more than everything else together.
  */
-import type { EventBus } from "../core/ports.js";
-import type { TaskService } from "../core/task-service.js";
-import type { TaskEvent } from "../core/types.js";
+
 import { EventQueue } from "./event-queue.js";
+import type { EventBus } from "./ports.js";
+import type { TaskService } from "./task-service.js";
+import type { TaskEvent } from "./types.js";
 
 const REPLAY_PAGE = 500;
 

@@ -4,9 +4,9 @@
  * published meanwhile is missed. A subscriber that falls too far behind is ended
  * with an error saying how to resume, instead of growing memory without bound.
  */
-import { ApflowError, ErrorCode } from "../core/errors.js";
-import type { EventBus } from "../core/ports.js";
-import type { TaskEvent } from "../core/types.js";
+import { ApflowError, ErrorCode } from "./errors.js";
+import type { EventBus } from "./ports.js";
+import type { TaskEvent } from "./types.js";
 
 export const MAX_BUFFERED_EVENTS = 10_000;
 
