@@ -285,8 +285,16 @@ export function defineEngineContract(label: string, factory: () => StoreFactory)
       ]);
       const child = (await h.service.listTasks({ treeId: root.id, name: "child" }))[0]!;
       await expect(h.service.delete(child.id)).rejects.toMatchObject({ code: ErrorCode.CONFLICT });
+      // A leaf subtree goes with its events; the rest of the tree keeps its own.
+      const other = (await h.service.listTasks({ treeId: root.id, name: "other" }))[0]!;
+      expect(await h.service.delete(other.id)).toBe(true);
+      const left = await h.store.listEvents(root.id, 0, 100);
+      expect(left.map((e) => e.taskId).sort()).toEqual(
+        (await h.service.listTasks({ treeId: root.id })).map((t) => t.id).sort(),
+      );
       expect(await h.service.delete(root.id)).toBe(true);
       expect(await h.service.getTask(child.id)).toBeNull();
+      expect(await h.store.listEvents(root.id, 0, 100)).toEqual([]);
       const ran = await h.service.createTree([{ name: "ran", executor: "noop" }], { execute: true });
       await h.service.waitForTree(ran.id);
       await expect(h.service.delete(ran.id)).rejects.toMatchObject({ code: ErrorCode.INVALID_TRANSITION });
