@@ -5,7 +5,7 @@
  */
 import { ApflowError, ErrorCode } from "./errors.js";
 import type { NewTask, TreePlan } from "./ports.js";
-import { isTerminal, type Task } from "./types.js";
+import { isTerminal, type JsonObject, type Task } from "./types.js";
 
 /** Children and dependents of every task of a tree, by id. */
 export class TreeIndex {
@@ -71,6 +71,14 @@ export interface RequeuePlan {
   reset: Task[];
   /** Every task that will be pending and asked to run (includes `reset`). */
   queue: Task[];
+  /**
+   * The tasks that get a "queued" event: every reset task (its status changes), and
+   * the task asked to run (or the first queued one), whose event says how many
+   * tasks were queued. Tasks already pending that merely join the run get none:
+   * on a first run that would be one event per task saying nothing new, a burst
+   * of 10,000 stored and delivered events for a 10,000-task tree.
+   */
+  announce: { task: Task; data: JsonObject | null }[];
 }
 
 /**
@@ -100,7 +108,11 @@ export function planRequeue(index: TreeIndex, taskId: string, rerunAll: boolean)
     if (task.status !== "pending") reset.push(task);
     queue.push(task);
   }
-  return { reset, queue };
+  const subject = queue.find((t) => t.id === taskId) ?? queue[0];
+  const announce = queue
+    .filter((t) => t === subject || t.status !== "pending")
+    .map((task) => ({ task, data: task === subject ? { queuedTasks: queue.length } : null }));
+  return { reset, queue, announce };
 }
 
 /**

@@ -144,13 +144,12 @@ export class MemoryTaskStore implements TaskStore {
         notBefore: null,
       } satisfies Partial<Row>);
     }
-    const events: TaskEvent[] = [];
     for (const task of plan.queue) {
       const row = this.row(task.id);
       row.queued = true;
       row.updatedAt = this.clock.now();
-      events.push(this.event(row, "queued", null, null));
     }
+    const events = plan.announce.map(({ task, data }) => this.event(this.row(task.id), "queued", null, data));
     for (const task of plan.queue) {
       const row = this.row(task.id);
       row.openDeps = row.dependencies.filter((d) => !isTerminal(this.row(d.id).status)).length;

@@ -149,15 +149,15 @@ export class SqlTaskStore implements TaskStore {
       if (queued.length > 0) await tx.query("UPDATE task_trees SET started_at = NULL WHERE id = $1", [treeId]);
       return appendEvents(
         tx,
-        plan.queue.map((t) => ({
+        plan.announce.map(({ task, data }) => ({
           treeId,
-          taskId: t.id,
+          taskId: task.id,
           type: "queued" as const,
           status: "pending" as const,
           progress: 0,
           attempt: 0,
           message: null,
-          data: null,
+          data,
         })),
         new Map([[treeId, plan.reset.length]]),
       );

@@ -208,6 +208,31 @@ export function defineEngineContract(label: string, factory: () => StoreFactory)
       await expect(h.service.cancel(branch.id)).rejects.toMatchObject({ code: ErrorCode.INVALID_TRANSITION });
     });
 
+    it("records a queued event per reset task, and one saying how many were queued", async () => {
+      await start();
+      h.probe.failing.add("c0").add("c1");
+      const root = await h.service.createTree([
+        { name: "root", executor: "noop" },
+        ...Array.from({ length: 5 }, (_, i) => ({ name: `c${i}`, executor: "switch", parentId: "root" })),
+      ]);
+      const queuedAfter = async (seq: number) =>
+        (await h.store.listEvents(root.id, seq, 100)).filter((e) => e.type === "queued");
+      // A first run changes no status: one event, on the task asked to run.
+      await h.service.execute(root.id);
+      expect(await queuedAfter(0)).toMatchObject([{ taskId: root.id, status: "pending", data: { queuedTasks: 6 } }]);
+      const tasks = byName(await h.service.waitForTree(root.id));
+      expect(tasks.get("c0")!.status).toBe("failed");
+      // A re-run resets the failed tasks: each reset is a status change with its own event.
+      const ranUntil = (await h.store.listEvents(root.id, 0, 100)).at(-1)!.seq;
+      h.probe.failing.clear();
+      await h.service.execute(root.id);
+      const rerun = await queuedAfter(ranUntil);
+      expect(rerun.map((e) => e.taskId).sort()).toEqual([tasks.get("c0")!.id, tasks.get("c1")!.id].sort());
+      expect(rerun.map((e) => e.status)).toEqual(["pending", "pending"]);
+      expect(rerun.map((e) => e.data)).toContainEqual({ queuedTasks: 2 });
+      await h.service.waitForTree(root.id);
+    });
+
     it("re-runs only what did not complete, or everything with rerunAll", async () => {
       await start();
       h.probe.failing.add("bad");
