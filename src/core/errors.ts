@@ -62,13 +62,22 @@ export class ApflowError extends Error {
   }
 }
 
+/** How many problems a validation error's message spells out. */
+export const MAX_PROBLEMS_IN_MESSAGE = 20;
+
 /** Builds the single error that lists every problem of a request. */
 export function validationError(
   problems: Problem[],
   what = "request",
   consequence = "nothing was written",
 ): ApflowError {
-  const lines = problems.map((p) => `  - ${p.path}: ${p.message}`).join("\n");
+  // The message names the first problems only: a 10,000-task file with the same
+  // mistake everywhere should not print 10,000 lines. Every problem stays in
+  // `details.problems` (GraphQL: `extensions.problems`).
+  const shown = problems.slice(0, MAX_PROBLEMS_IN_MESSAGE).map((p) => `  - ${p.path}: ${p.message}`);
+  const hidden = problems.length - shown.length;
+  if (hidden > 0) shown.push(`  ... and ${hidden} more (every problem is listed in the error's problems)`);
+  const lines = shown.join("\n");
   return new ApflowError(
     ErrorCode.VALIDATION_ERROR,
     `The ${what} has ${problems.length} problem${problems.length === 1 ? "" : "s"}; ${consequence}:\n${lines}`,
