@@ -3,7 +3,11 @@ import { ErrorCode, MAX_PROBLEMS_IN_MESSAGE, validationError } from "../../src/c
 
 describe("validationError", () => {
   const problems = (n: number) =>
-    Array.from({ length: n }, (_, i) => ({ path: `tasks[${i}].executor`, code: "X", message: "unknown" }));
+    Array.from({ length: n }, (_, i) => ({
+      path: `tasks[${i}].executor`,
+      code: ErrorCode.EXECUTOR_NOT_FOUND,
+      message: "unknown",
+    }));
 
   it("spells out every problem of a short list", () => {
     const error = validationError(problems(2), "task tree");
