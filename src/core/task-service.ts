@@ -8,6 +8,7 @@ import { ApflowError, ErrorCode } from "./errors.js";
 import type { ExecutorRegistry } from "./executor-registry.js";
 import { newId } from "./ids.js";
 import type { EventBus, TaskQuery, TaskStore } from "./ports.js";
+import { SingleFlight } from "./single-flight.js";
 import { planCopy, TreeIndex } from "./tree-ops.js";
 import { idempotencyKeysOf, planTree, referencedIds, type TaskSpec, validatePatch } from "./tree-plan.js";
 import type { Task, TaskEvent } from "./types.js";
@@ -31,6 +32,9 @@ export interface EngineHandle {
 }
 
 export class TaskService {
+  private readonly eventReads = new SingleFlight<TaskEvent[]>();
+  private readonly openCountReads = new SingleFlight<number>();
+
   constructor(
     private readonly store: TaskStore,
     private readonly executors: ExecutorRegistry,
@@ -150,13 +154,16 @@ export class TaskService {
     return true;
   }
 
+  /** Stored events of a tree after a seq; identical concurrent reads share one query. */
   async events(treeId: string, afterSeq = 0, limit = 1_000): Promise<TaskEvent[]> {
-    return this.store.listEvents(treeId, afterSeq, limit);
+    const key = JSON.stringify([treeId, afterSeq, limit]);
+    // A copy per caller: the shared read is not theirs to reorder.
+    return [...(await this.eventReads.run(key, () => this.store.listEvents(treeId, afterSeq, limit)))];
   }
 
-  /** Tasks of the tree not yet terminal (0 once it is finished). */
+  /** Tasks of the tree not yet terminal (0 once it is finished); concurrent reads share one query. */
   async openTaskCount(treeId: string): Promise<number> {
-    return this.store.openTaskCount(treeId);
+    return this.openCountReads.run(treeId, () => this.store.openTaskCount(treeId));
   }
 
   /** Resolves with the tree's tasks once every one of them is terminal. */

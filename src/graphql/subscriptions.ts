@@ -14,7 +14,8 @@ import { seqOfCursor, TaskEventRef } from "./task-event.js";
 const FINAL_TYPES = new Set<TaskEvent["type"]>(["completed", "failed", "cancelled"]);
 
 async function treeOf(ctx: Context, id: string): Promise<string> {
-  const task = await ctx.apflow.tasks.getTask(id);
+  // The loader every subscription shares: a reconnecting crowd looks its task up in one query.
+  const task = await ctx.shared.task.load(id);
   if (!task) throw new ApflowError(ErrorCode.NOT_FOUND, `task "${id}" not found`);
   return task.treeId;
 }
