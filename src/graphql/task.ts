@@ -7,6 +7,8 @@ import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { redactSecrets } from "../core/redact.js";
 import type { JsonValue, TaskEvent } from "../core/types.js";
 import { assertPageSize, builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./builder.js";
+import type { Context } from "./context.js";
+import { selectsIdOnly } from "./selection.js";
 import { eventId, TaskEventRef, toEventShape } from "./task-event.js";
 import { TaskStatusEnum } from "./task-status.js";
 
@@ -34,6 +36,14 @@ export const TaskRollupRef = builder
       }),
     }),
   });
+
+/** One entry of a task's dependency_list column. */
+interface DependencyEntry {
+  id: string;
+  required: boolean;
+}
+
+const TaskDependencyRef = builder.objectRef<DependencyEntry>("TaskDependency");
 
 export const TaskRef = builder.prismaObject("Task", {
   description: "One unit of work in a task tree.",
@@ -68,7 +78,14 @@ export const TaskRef = builder.prismaObject("Task", {
     parent: t.relation("parent", { nullable: true }),
     children: t.relation("children", { query: { orderBy: [{ position: "asc" }, { id: "asc" }] } }),
     root: t.relation("root"),
-    dependencies: t.relation("dependsOn", { query: { orderBy: { position: "asc" } } }),
+    dependencies: t.field({
+      type: [TaskDependencyRef],
+      description: "What this task waits for, in the order given.",
+      // Read with the task itself (its dependency_list column), so a tree query
+      // spends no statement per level on dependencies.
+      select: { dependencyList: true },
+      resolve: (task) => task.dependencyList as unknown as DependencyEntry[],
+    }),
     attempt: t.exposeInt("attempt", { description: "Attempts started so far (1 during the first run)." }),
     maxAttempts: t.exposeInt("maxAttempts"),
     timeoutMs: t.exposeInt("timeoutMs", { nullable: true }),
@@ -147,18 +164,15 @@ builder.objectField(TaskEventRef, "task", (t) =>
   }),
 );
 
-builder.prismaObject("TaskDependency", {
+TaskDependencyRef.implement({
   description: "A dependency of a task on another task of the same tree.",
   fields: (t) => ({
     task: t.field({
       type: TaskRef,
       description: "The task depended on.",
-      // Asked for its id alone, the task is not read: the dependency row holds it.
-      select: (_args, _ctx, nestedSelection) => {
-        const nested = nestedSelection(true);
-        return isIdOnly(nested) ? { dependsOnId: true } : { dependsOn: nested };
-      },
-      resolve: (dependency) => dependency.dependsOn ?? { id: dependency.dependsOnId },
+      // Asked for its id alone, the task is not read: the entry holds it.
+      resolve: (dependency, _args, ctx, info) =>
+        selectsIdOnly(info) ? { id: dependency.id } : loadTask(ctx, dependency.id),
     }),
     required: t.exposeBoolean("required", {
       description: "true: its failure fails the dependent; false: the dependent runs anyway once it is done.",
@@ -166,8 +180,8 @@ builder.prismaObject("TaskDependency", {
   }),
 });
 
-/** A nested selection that reads nothing of the task but its id. */
-function isIdOnly(selection: unknown): boolean {
-  const select = (selection as { select?: Record<string, unknown> } | null)?.select;
-  return select !== undefined && Object.keys(select).length === 1 && select.id === true;
+async function loadTask(ctx: Context, id: string) {
+  const task = await ctx.loaders.task.load(id);
+  if (!task) throw new Error(`task ${id} no longer exists`);
+  return task;
 }

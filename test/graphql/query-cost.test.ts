@@ -48,6 +48,32 @@ const NestedTree = graphql(`
   }
 `);
 
+const TreeWithDependencyIds = graphql(`
+  query TreeWithDependencyIds($id: ID!) {
+    task(id: $id) {
+      ...DependencyIds
+      children {
+        ...DependencyIds
+        children {
+          ...DependencyIds
+          children {
+            ...DependencyIds
+          }
+        }
+      }
+    }
+  }
+  fragment DependencyIds on Task {
+    id
+    dependencies {
+      required
+      task {
+        id
+      }
+    }
+  }
+`);
+
 describe.each(["pglite", "postgres"] as const)("nested tree query cost on %s", (kind) => {
   let s: TestServer;
   let recording: string[] | null = null;
@@ -58,10 +84,13 @@ describe.each(["pglite", "postgres"] as const)("nested tree query cost on %s", (
     await s?.close();
   });
 
-  async function statementsFor(specs: TaskSpec[]): Promise<{ statements: string[]; tasks: number }> {
+  async function statementsFor(
+    specs: TaskSpec[],
+    query: typeof NestedTree | typeof TreeWithDependencyIds = NestedTree,
+  ): Promise<{ statements: string[]; tasks: number }> {
     const root = await s.apflow.createTree(specs);
     recording = [];
-    const result = await s.request(NestedTree, { id: root.id });
+    const result = await s.request(query, { id: root.id });
     const statements = recording;
     recording = null;
     expect(result.errors).toBeUndefined();
@@ -79,11 +108,22 @@ describe.each(["pglite", "postgres"] as const)("nested tree query cost on %s", (
     const small = await statementsFor(aggregateTree(2, 4, "aggregate_results_executor"));
     expect(big.tasks).toBe(1_111);
     expect(small.tasks).toBe(15);
-    // Per level: the tasks, their dependency rows with the tasks depended on, their
-    // dependents, and one roll-up query: a handful of statements, times 4 levels.
+    // Per level: the tasks (their dependencies come with them), the tasks depended
+    // on (their names are asked for), their dependents, and one roll-up query: a
+    // handful of statements, times 4 levels.
     expect(big.statements.length).toBeGreaterThanOrEqual(4);
     expect(big.statements.length).toBeLessThanOrEqual(6 * 4);
     expect(big.statements.length).toBe(small.statements.length);
     console.info(`[query cost] ${kind}: ${big.statements.length} statements for ${big.tasks} tasks, 4 levels`);
+  });
+
+  it("reads dependencies with their task: one statement per level when only their ids are asked for", async () => {
+    const { statements, tasks } = await statementsFor(
+      aggregateTree(10, 4, "aggregate_results_executor"),
+      TreeWithDependencyIds,
+    );
+    expect(tasks).toBe(1_111);
+    expect(statements).toHaveLength(4);
+    expect(statements.filter((sql) => sql.includes("task_dependencies"))).toEqual([]);
   });
 });

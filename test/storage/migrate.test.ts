@@ -106,6 +106,37 @@ describe.each(["pglite", "postgres"] as const)("migrate on %s", (kind) => {
     expect(await sql.query("SELECT id FROM extra ORDER BY id")).toEqual([{ id: 1 }, { id: 2 }]);
   });
 
+  it("fills dependency_list from the dependency rows of a database created before it", async () => {
+    copy = await copyMigrations();
+    const later = path.join(copy.dir, "20261124080000_dependency_list");
+    const held = `${copy.dir}-held`;
+    await cp(later, held, { recursive: true });
+    await rm(later, { recursive: true });
+    await migrate(sql, { migrationsDir: copy.dir });
+    await sql.query("INSERT INTO task_trees (id) VALUES ('r')");
+    await sql.query(
+      `INSERT INTO tasks (id, tree_id, parent_id, name, executor, updated_at)
+       VALUES ('r', 'r', NULL, 'r', 'noop', now()), ('a', 'r', 'r', 'a', 'noop', now()), ('b', 'r', 'r', 'b', 'noop', now())`,
+    );
+    await sql.query(
+      `INSERT INTO task_dependencies (task_id, depends_on_id, required, position)
+       VALUES ('r', 'b', true, 0), ('r', 'a', false, 1)`,
+    );
+    await cp(held, later, { recursive: true });
+    expect((await migrate(sql, { migrationsDir: copy.dir })).applied).toEqual(["20261124080000_dependency_list"]);
+    expect(await sql.query("SELECT id, dependency_list FROM tasks ORDER BY id")).toEqual([
+      { id: "a", dependency_list: [] },
+      { id: "b", dependency_list: [] },
+      {
+        id: "r",
+        dependency_list: [
+          { id: "b", required: true },
+          { id: "a", required: false },
+        ],
+      },
+    ]);
+  });
+
   it("fails with STORAGE_ERROR when an applied migration's file was edited", async () => {
     copy = await copyMigrations();
     const file = await addMigration(copy.dir, "29991231000000_extra", "CREATE TABLE extra (id INT);\n");

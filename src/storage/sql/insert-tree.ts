@@ -16,13 +16,14 @@ export async function insertTree(tx: SqlQueryable, plan: TreePlan, queue: boolea
     await tx.query(
       `INSERT INTO tasks (id, tree_id, parent_id, depth, position, name, executor, inputs, params, priority,
                           max_attempts, timeout_ms, idempotency_key, placement, origin_type, original_task_id,
-                          user_id, open_deps, queued, created_at, updated_at)
+                          user_id, open_deps, dependency_list, queued, created_at, updated_at)
        SELECT v.*, $18::boolean, now(), now()
          FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::text[], $7::text[],
                      $8::jsonb[], $9::jsonb[], $10::int[], $11::int[], $12::int[], $13::text[], $14::jsonb[],
-                     $15::text[], $16::text[], $17::text[], $19::int[])
+                     $15::text[], $16::text[], $17::text[], $19::int[], $20::jsonb[])
            AS v(id, tree_id, parent_id, depth, position, name, executor, inputs, params, priority, max_attempts,
-                timeout_ms, idempotency_key, placement, origin_type, original_task_id, user_id, open_deps)`,
+                timeout_ms, idempotency_key, placement, origin_type, original_task_id, user_id, open_deps,
+                dependency_list)`,
       [
         tasks.map((t) => t.id),
         tasks.map((t) => t.treeId),
@@ -43,6 +44,7 @@ export async function insertTree(tx: SqlQueryable, plan: TreePlan, queue: boolea
         tasks.map((t) => t.userId),
         queue,
         tasks.map((t) => t.dependencies.length),
+        tasks.map((t) => JSON.stringify(t.dependencies.map(({ id, required }) => ({ id, required })))),
       ],
     );
     const edges = tasks.flatMap((t) => t.dependencies.map((d, position) => ({ task: t.id, ...d, position })));
