@@ -9,7 +9,7 @@ import { scheduleCursor } from "../core/schedule-service.js";
 import { MISSED_RUN_POLICIES, type MissedRunPolicy, type TaskSchedule } from "../core/types.js";
 import type { Task as TaskRow } from "../generated/prisma/client.js";
 import { assertPageSize, builder, DEFAULT_PAGE_SIZE } from "./builder.js";
-import { TaskRef } from "./task.js";
+import { TASK_ALWAYS_SELECTED, TaskRef } from "./task.js";
 import { reload } from "./task-mutations.js";
 import { TaskConnection } from "./task-queries.js";
 
@@ -166,7 +166,7 @@ builder.queryFields((t) => ({
         info,
         typeName: "Task",
         paths: [["edges", "node"]],
-        select: { id: true },
+        select: TASK_ALWAYS_SELECTED,
         awaitSelections: true,
       });
       const rows = tasks.length
