@@ -108,7 +108,15 @@ const Lifecycle = graphql(`
       id
       status
       children {
+        id
         name
+      }
+      dependencies {
+        required
+        task {
+          id
+          name
+        }
       }
     }
   }
@@ -292,6 +300,9 @@ for (const kind of ["pglite", "postgres"] as const) {
       const copy = await s.request(Lifecycle, { id: rootId });
       expect(copy.data!.copyTask).toMatchObject({ status: "PENDING", children: [{ name: "leaf" }] });
       expect(copy.data!.copyTask.id).not.toBe(rootId);
+      // The copy depends on its own leaf, not on the original's.
+      const copiedLeaf = copy.data!.copyTask.children[0]!;
+      expect(copy.data!.copyTask.dependencies).toEqual([{ required: true, task: { id: copiedLeaf.id, name: "leaf" } }]);
 
       const run = await s.request(Execute, { id: rootId });
       expect(run.errors).toBeUndefined();

@@ -47,7 +47,7 @@ type Documents = {
     "\n  query ListTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          priority\n        }\n      }\n    }\n  }\n": typeof types.ListTasksDocument,
     "\n  query Executors {\n    executors {\n      id\n      description\n      inputSchema\n      available\n      unavailableReason\n    }\n  }\n": typeof types.ExecutorsDocument,
     "\n  mutation UpdateTask($id: ID!, $input: UpdateTaskInput!) {\n    updateTask(id: $id, input: $input) {\n      name\n      priority\n      inputs\n    }\n  }\n": typeof types.UpdateTaskDocument,
-    "\n  mutation Lifecycle($id: ID!) {\n    copyTask(id: $id) {\n      id\n      status\n      children {\n        name\n      }\n    }\n  }\n": typeof types.LifecycleDocument,
+    "\n  mutation Lifecycle($id: ID!) {\n    copyTask(id: $id) {\n      id\n      status\n      children {\n        id\n        name\n      }\n      dependencies {\n        required\n        task {\n          id\n          name\n        }\n      }\n    }\n  }\n": typeof types.LifecycleDocument,
     "\n  mutation DeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n": typeof types.DeleteTaskDocument,
     "\n  mutation ExecuteTask($id: ID!, $rerunAll: Boolean) {\n    executeTask(id: $id, rerunAll: $rerunAll) {\n      id\n      status\n    }\n  }\n": typeof types.ExecuteTaskDocument,
     "\n  query TaskEvents($id: ID!, $first: Int, $after: String) {\n    task(id: $id) {\n      events(first: $first, after: $after) {\n        edges {\n          node {\n            id\n            seq\n            type\n            status\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": typeof types.TaskEventsDocument,
@@ -102,7 +102,7 @@ const documents: Documents = {
     "\n  query ListTasks($filter: TaskFilter, $first: Int, $after: String, $orderBy: TaskOrder) {\n    tasks(filter: $filter, first: $first, after: $after, orderBy: $orderBy) {\n      totalCount\n      pageInfo {\n        hasNextPage\n        endCursor\n      }\n      edges {\n        cursor\n        node {\n          name\n          priority\n        }\n      }\n    }\n  }\n": types.ListTasksDocument,
     "\n  query Executors {\n    executors {\n      id\n      description\n      inputSchema\n      available\n      unavailableReason\n    }\n  }\n": types.ExecutorsDocument,
     "\n  mutation UpdateTask($id: ID!, $input: UpdateTaskInput!) {\n    updateTask(id: $id, input: $input) {\n      name\n      priority\n      inputs\n    }\n  }\n": types.UpdateTaskDocument,
-    "\n  mutation Lifecycle($id: ID!) {\n    copyTask(id: $id) {\n      id\n      status\n      children {\n        name\n      }\n    }\n  }\n": types.LifecycleDocument,
+    "\n  mutation Lifecycle($id: ID!) {\n    copyTask(id: $id) {\n      id\n      status\n      children {\n        id\n        name\n      }\n      dependencies {\n        required\n        task {\n          id\n          name\n        }\n      }\n    }\n  }\n": types.LifecycleDocument,
     "\n  mutation DeleteTask($id: ID!) {\n    deleteTask(id: $id)\n  }\n": types.DeleteTaskDocument,
     "\n  mutation ExecuteTask($id: ID!, $rerunAll: Boolean) {\n    executeTask(id: $id, rerunAll: $rerunAll) {\n      id\n      status\n    }\n  }\n": types.ExecuteTaskDocument,
     "\n  query TaskEvents($id: ID!, $first: Int, $after: String) {\n    task(id: $id) {\n      events(first: $first, after: $after) {\n        edges {\n          node {\n            id\n            seq\n            type\n            status\n          }\n        }\n        pageInfo {\n          hasNextPage\n          endCursor\n        }\n      }\n    }\n  }\n": types.TaskEventsDocument,
@@ -273,7 +273,7 @@ export function graphql(source: "\n  mutation UpdateTask($id: ID!, $input: Updat
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  mutation Lifecycle($id: ID!) {\n    copyTask(id: $id) {\n      id\n      status\n      children {\n        name\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Lifecycle($id: ID!) {\n    copyTask(id: $id) {\n      id\n      status\n      children {\n        name\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  mutation Lifecycle($id: ID!) {\n    copyTask(id: $id) {\n      id\n      status\n      children {\n        id\n        name\n      }\n      dependencies {\n        required\n        task {\n          id\n          name\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation Lifecycle($id: ID!) {\n    copyTask(id: $id) {\n      id\n      status\n      children {\n        id\n        name\n      }\n      dependencies {\n        required\n        task {\n          id\n          name\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
