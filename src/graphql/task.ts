@@ -1,7 +1,8 @@
 /**
  * The Task type and what hangs off it: dependencies, dependents, the tree around it,
  * its event history and subtree roll-up. Relations are resolved by plugin-prisma,
- * one statement per nesting level, however many tasks a level holds.
+ * one statement per nesting level, however many tasks a level holds; dependencies
+ * come with the task row itself (its dependency_list column).
  */
 import { resolveCursorConnection } from "@pothos/plugin-relay";
 import { redactSecrets } from "../core/redact.js";
