@@ -1,12 +1,11 @@
 /**
  * DataLoaders for what plugin-prisma cannot batch by itself: figures computed over
- * a task's whole subtree (one recursive query serves every task of a response), and
- * tasks named by id in a row already read (a dependency's task).
+ * a task's whole subtree. One recursive query serves every task of a response.
  * They batch but do not cache: a subscription keeps one context for its whole
  * life, and each of its events must see the figures as they are then.
  */
 import DataLoader from "dataloader";
-import type { PrismaClient, Task as TaskRow } from "../generated/prisma/client.js";
+import type { PrismaClient } from "../generated/prisma/client.js";
 
 export interface Rollup {
   total: number;
@@ -21,19 +20,10 @@ export interface Rollup {
 
 export interface Loaders {
   rollup: DataLoader<string, Rollup>;
-  task: DataLoader<string, TaskRow | null>;
 }
 
 export function createLoaders(prisma: PrismaClient): Loaders {
   return {
-    task: new DataLoader(
-      async (ids) => {
-        const rows = await prisma.task.findMany({ where: { id: { in: [...ids] } } });
-        const byId = new Map(rows.map((r) => [r.id, r]));
-        return ids.map((id) => byId.get(id) ?? null);
-      },
-      { cache: false },
-    ),
     rollup: new DataLoader(
       async (ids) => {
         const rows = await prisma.$queryRawUnsafe<

@@ -1,7 +1,8 @@
 /**
- * Loaders shared by every subscription of the server. When one status change is
- * delivered to 1,000 dashboards, their 1,000 `task` look-ups in the same tick
- * become one query; the cache is dropped after each batch, so nobody reads stale
+ * Loaders shared by every request and subscription of the server. When one status
+ * change is delivered to 1,000 dashboards, their 1,000 `task` look-ups in the same
+ * tick become one query, as do a tree query's look-ups of the tasks its
+ * dependencies name; the cache is dropped after each batch, so nobody reads stale
  * data.
  */
 import DataLoader from "dataloader";

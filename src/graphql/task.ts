@@ -164,11 +164,7 @@ builder.objectField(TaskEventRef, "task", (t) =>
   t.field({
     type: TaskRef,
     description: "The task the event is about.",
-    resolve: async (event, _args, ctx) => {
-      const task = await ctx.shared.task.load(event.taskId);
-      if (!task) throw new Error(`task ${event.taskId} of event ${eventId(event)} no longer exists`);
-      return task;
-    },
+    resolve: (event, _args, ctx) => loadTask(ctx, event.taskId, `of event ${eventId(event)} `),
   }),
 );
 
@@ -189,8 +185,9 @@ TaskDependencyRef.implement({
   }),
 });
 
-async function loadTask(ctx: Context, id: string): Promise<TaskRow> {
-  const task = await ctx.loaders.task.load(id);
-  if (!task) throw new Error(`task ${id} no longer exists`);
+/** A task named by a row already read, through the loader every request shares (one query per batch). */
+async function loadTask(ctx: Context, id: string, whose = ""): Promise<TaskRow> {
+  const task = await ctx.shared.task.load(id);
+  if (!task) throw new Error(`task ${id} ${whose}no longer exists`);
   return task;
 }
