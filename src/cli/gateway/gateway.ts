@@ -5,7 +5,7 @@
  * `--json` included, does not depend on the path it took.
  */
 import type { ScheduleType } from "../../core/schedule/index.js";
-import type { MissedRunPolicy, TaskEventType, TaskStatus } from "../../core/types.js";
+import type { MissedRunPolicy, TaskEvent, TaskStatus } from "../../core/types.js";
 
 /** A task as the CLI shows it: dates as ISO strings, statuses lower-case, secrets redacted. */
 export interface TaskView {
@@ -65,18 +65,14 @@ export interface ScheduleSpec {
   missedRuns?: MissedRunPolicy;
 }
 
-/** One stored event of a tree. `id` is the resume cursor (`<treeId>:<seq>`). */
-export interface TreeEvent {
+/**
+ * One stored event of a tree as the CLI receives it from either gateway: the core
+ * event's fields, with `id` the resume cursor (`<treeId>:<seq>`) and `at` as text.
+ */
+export type TreeEvent = Pick<TaskEvent, "seq" | "taskId" | "type" | "status" | "progress" | "attempt" | "message"> & {
   id: string;
-  seq: number;
-  taskId: string;
-  type: TaskEventType;
-  status: TaskStatus;
-  progress: number;
-  attempt: number;
-  message: string | null;
   at: string;
-}
+};
 
 export interface ExecutorView {
   id: string;
