@@ -13,6 +13,8 @@
  *   BENCH_PGBOSS_WORKERS=4  pg-boss workers (each fetches batches of 100)
  *   BENCH_ONLY=apflow-1,pg-boss,...   a subset of the systems
  *   BENCH_DATABASE_URL      PostgreSQL server to use (see bench/postgres.ts)
+ *   BENCH_NODE_FLAGS        extra Node.js flags for each apflow node process, e.g.
+ *                           "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the nodes
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
@@ -46,6 +48,8 @@ const PGBOSS_BATCH = 100;
 
 interface Run {
   ms: number;
+  /** Of `ms`, the time the submitting call took (the rest is running the jobs). */
+  submitMs: number;
   jobsPerSec: number;
 }
 
@@ -65,16 +69,21 @@ const count = async (db: pg.Client, text: string, values: unknown[] = []) =>
 /* ---------------------------------------------------------------- apflow */
 
 function spawnNode(url: string, nodeId: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", path.join(import.meta.dirname, "cluster-node.ts")], {
-    env: {
-      ...process.env,
-      BENCH_NODE_DATABASE_URL: url,
-      BENCH_NODE_ID: nodeId,
-      BENCH_CONCURRENCY: String(CONCURRENCY),
-      BENCH_POLL_MS: String(POLL_MS),
+  const flags = process.env.BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
+  const child = spawn(
+    process.execPath,
+    [...flags, "--import", "tsx", path.join(import.meta.dirname, "cluster-node.ts")],
+    {
+      env: {
+        ...process.env,
+        BENCH_NODE_DATABASE_URL: url,
+        BENCH_NODE_ID: nodeId,
+        BENCH_CONCURRENCY: String(CONCURRENCY),
+        BENCH_POLL_MS: String(POLL_MS),
+      },
+      stdio: ["ignore", "pipe", "inherit"],
     },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  );
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child.stdout! });
     const timer = setTimeout(() => {
@@ -235,6 +244,7 @@ async function runOnce(system: System, server: PostgresServer): Promise<Run> {
     try {
       const started = performance.now();
       await workers.submit();
+      const submitMs = performance.now() - started;
       let done = 0;
       let lastProgress = performance.now();
       for (;;) {
@@ -249,7 +259,7 @@ async function runOnce(system: System, server: PostgresServer): Promise<Run> {
         await sleep(POLL_MS);
       }
       const ms = performance.now() - started;
-      return { ms, jobsPerSec: (JOBS / ms) * 1000 };
+      return { ms, submitMs, jobsPerSec: (JOBS / ms) * 1000 };
     } finally {
       await db.end();
       await workers.stop();
@@ -280,7 +290,10 @@ async function main(): Promise<void> {
       for (let i = 1; i <= RUNS; i++) {
         log(`${system.id}: run ${i} of ${RUNS} (${JOBS} jobs)`);
         const result = await runOnce(system, server);
-        log(`  ${result.jobsPerSec.toFixed(0)} jobs/s (${(result.ms / 1000).toFixed(2)} s)`);
+        log(
+          `  ${result.jobsPerSec.toFixed(0)} jobs/s (${(result.ms / 1000).toFixed(2)} s, ` +
+            `of which submitting ${(result.submitMs / 1000).toFixed(2)} s)`,
+        );
         runs.push(result);
       }
       results.push({ system, runs });

@@ -245,10 +245,11 @@ function split(run: RunResult, tasks: number): string {
       groups.set(group, (groups.get(group) ?? 0) + st.ms);
     }
   }
-  const txns = Object.entries(run.profile.transactions).filter(([kind]) => kind !== "autocommit");
-  const wait = txns.reduce((sum, [, t]) => sum + t.waitMs, 0);
-  const commit = txns.reduce((sum, [, t]) => sum + t.commitMs, 0);
-  const commits = txns.reduce((sum, [, t]) => sum + t.count, 0);
+  // A statement run on its own is a transaction too; its commit is in its statement time.
+  const txns = Object.values(run.profile.transactions);
+  const wait = txns.reduce((sum, t) => sum + t.waitMs, 0);
+  const commit = txns.reduce((sum, t) => sum + t.commitMs, 0);
+  const commits = txns.reduce((sum, t) => sum + t.count, 0);
   const statements = Object.values(run.profile.transactions).reduce((sum, t) => sum + t.statements, 0);
   const parts = [...groups.entries()].sort(([, a], [, b]) => b - a).map(([g, ms]) => `${g} ${int(ms)}`);
   return (

@@ -4,10 +4,12 @@
  * `database.sql` and looks its methods up on every call, so replacing `query` and
  * `transaction` on that object sees every hot-path statement without touching src/.
  *
- * A transaction is named after its first statement (a claim starts with the claim
- * UPDATE, a finish with an outcome UPDATE, a create with INSERT task_trees) and its
- * wall time is split into: waiting for the connection plus BEGIN (PGlite's mutex or
- * the pg pool), its statements, and COMMIT (the fsync, with synchronous_commit on).
+ * A transaction is named after its first statement (a create starts with INSERT
+ * task_trees, a finish with failures with the failed UPDATE) and its wall time is
+ * split into: waiting for the connection plus BEGIN (PGlite's mutex or the pg
+ * pool), its statements, and COMMIT (the fsync, with synchronous_commit on). A
+ * statement run on its own (the claim, the common finish) is a transaction of its
+ * statement's kind, its commit inside its statement time.
  */
 import { performance } from "node:perf_hooks";
 import type { Sql, SqlQueryable } from "../src/storage/sql.js";
@@ -28,17 +30,23 @@ const firstArrayLength = (_: Rows, params: readonly unknown[]) => (params[0] as 
 
 /** The statements of src/storage/sql/*.ts and sql-task-store.ts, recognised by their text. */
 const RULES: Rule[] = [
-  { match: /SET status = 'in_progress'/, label: "claim: UPDATE tasks ... SKIP LOCKED", kind: "claim", tasks: rowCount },
-  { match: /UPDATE task_trees SET started_at/, label: "claim: UPDATE task_trees started_at", kind: "claim" },
-  { match: /FROM task_dependencies d JOIN tasks x/, label: "claim: SELECT dependency results", kind: "claim" },
-  { match: /SET status = 'completed'/, label: "finish: UPDATE tasks -> completed", kind: "finish", tasks: rowCount },
+  // The claim and the common finish are single statements that also store their events.
+  {
+    match: /SET status = 'in_progress'/,
+    label: "claim: UPDATE tasks ... SKIP LOCKED + events",
+    kind: "claim",
+    tasks: rowCount,
+  },
+  {
+    match: /SET status = CASE WHEN v\.delay IS NULL THEN 'completed'/,
+    label: "finish: UPDATE tasks -> completed/retry + events",
+    kind: "finish",
+    tasks: firstArrayLength,
+  },
   { match: /SET status = 'failed', error = v\.error/, label: "finish: UPDATE tasks -> failed", kind: "finish" },
-  { match: /SET status = 'pending', error = v\.error/, label: "finish: UPDATE tasks -> retry", kind: "finish" },
   { match: /WITH RECURSIVE doomed/, label: "finish: fail dependents (cascade)", kind: "finish" },
   { match: /SET open_deps = t\.open_deps - c\.n/, label: "finish: UPDATE dependents' open_deps", kind: "finish" },
-  { match: /FOR NO KEY UPDATE/, label: "events: lock tree rows", kind: "events" },
-  { match: /UPDATE task_trees t SET event_seq/, label: "events: UPDATE task_trees seq", kind: "events" },
-  { match: /INSERT INTO task_events/, label: "events: INSERT task_events", kind: "events" },
+  { match: /^\s*WITH ev AS/, label: "events: UPDATE task_trees, INSERT task_events", kind: "events" },
   { match: /INSERT INTO task_trees/, label: "create: INSERT task_trees", kind: "create" },
   { match: /INSERT INTO tasks/, label: "create: INSERT tasks", kind: "create", tasks: firstArrayLength },
   { match: /INSERT INTO task_dependencies/, label: "create: INSERT task_dependencies", kind: "create" },
@@ -89,7 +97,7 @@ export interface TransactionStats {
 }
 
 export interface Profile {
-  /** Per transaction kind ("claim", "finish", "create", ...); "autocommit" holds statements outside one. */
+  /** Per transaction kind ("claim", "finish", "create", ...); a statement outside one counts as one. */
   transactions: Record<string, TransactionStats>;
   /** Per transaction kind, per statement. */
   statements: Record<string, Record<string, StatementStats>>;
@@ -151,12 +159,15 @@ export function installProfiler(sql: Sql): SqlProfiler {
       tx.ms += ms;
       tx.tasks += rule.tasks?.(rows, params) ?? 0;
     }
-    const kind = tx ? tx.kind! : "autocommit";
+    const kind = tx ? tx.kind! : rule.kind;
     record(kind, rule.label, ms, rows.length);
     if (!tx) {
       const t = transactionStats(kind);
+      const tasks = rule.tasks?.(rows, params) ?? 0;
       t.count++;
+      if (tasks === 0) t.empty++;
       t.statements++;
+      t.tasks += tasks;
       t.ms += ms;
       t.statementMs += ms;
     }

@@ -1,8 +1,9 @@
 /**
  * The Sql port on a PostgreSQL server through a `pg` pool. Two things matter here:
  * int8 values are parsed to numbers exactly like PGlite does (so the SQL modules see
- * the same values on both databases), and a transaction that loses a deadlock or a
- * serialization check is retried as a whole, because PostgreSQL asks the client to.
+ * the same values on both databases), and a transaction (or a statement run on its
+ * own) that loses a deadlock or a serialization check is retried as a whole,
+ * because PostgreSQL asks the client to.
  */
 import { createHash } from "node:crypto";
 import pg from "pg";
@@ -84,6 +85,18 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Runs a whole transaction again, with a growing random pause, when PostgreSQL asks for it. */
+async function retrying<T>(transaction: () => Promise<T>): Promise<T> {
+  for (let n = 1; ; n++) {
+    try {
+      return await transaction();
+    } catch (error) {
+      if (n >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
+      await sleep(5 * n + Math.random() * 20 * n);
+    }
+  }
+}
+
 /**
  * Wraps a pool. The Sql takes ownership: `close()` ends the pool (once; later calls
  * do nothing).
@@ -114,17 +127,9 @@ export function createPgSql(pool: pg.Pool): Sql {
 
   return {
     dialect: "postgres",
-    query: (text, params) => run(pool, text, params),
-    async transaction(fn) {
-      for (let n = 1; ; n++) {
-        try {
-          return await attempt(fn);
-        } catch (error) {
-          if (n >= MAX_ATTEMPTS || !isRetryableTransactionError(error)) throw error;
-          await sleep(5 * n + Math.random() * 20 * n);
-        }
-      }
-    },
+    // A statement on its own is its own transaction: retried like one.
+    query: (text, params) => retrying(() => run(pool, text, params)),
+    transaction: (fn) => retrying(() => attempt(fn)),
     listen: (channel, onMessage, onReconnect) => listenOn(pool, channel, onMessage, onReconnect),
     async close() {
       if (closed) return;

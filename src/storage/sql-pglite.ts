@@ -24,16 +24,23 @@ async function run<Row>(
   return (results[results.length - 1]?.rows ?? []) as Row[];
 }
 
+function yieldToEventLoop(): Promise<void> {
+  return new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 /** Wraps a PGlite instance. The Sql takes ownership: `close()` closes it (once). */
 export function createPgliteSql(db: PGlite): Sql {
   return {
     dialect: "pglite",
-    query: (text, params) => run(db, text, params),
+    // PGlite settles its promises without returning to the event loop: a chain of
+    // statements or transactions (claim -> run -> claim...) would starve timers, I/O
+    // and the engine's outcome flush. Yield once per statement or transaction.
+    async query(text, params) {
+      await yieldToEventLoop();
+      return run(db, text, params);
+    },
     async transaction(fn) {
-      // PGlite settles its promises without returning to the event loop: a chain of
-      // transactions (claim -> run -> claim...) would starve timers, I/O and the
-      // engine's outcome flush. Yield once per transaction.
-      await new Promise<void>((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
       return db.transaction((tx) => fn({ query: (text, params) => run(tx, text, params) }));
     },
     async listen(channel, onMessage) {

@@ -223,11 +223,11 @@ export class SqlTaskStore implements TaskStore {
   }
 
   claim(node: NodeCapabilities, limit: number, leaseMs: number): Promise<ClaimResult> {
-    return this.sql.transaction((tx) => claimReady(tx, node, limit, leaseMs));
+    return claimReady(this.sql, node, limit, leaseMs);
   }
 
   finish(outcomes: Outcome[]): Promise<FinishResult> {
-    return this.sql.transaction((tx) => finishOutcomes(tx, outcomes));
+    return finishOutcomes(this.sql, outcomes);
   }
 
   reportProgress(updates: ProgressUpdate[]): Promise<TaskEvent[]> {

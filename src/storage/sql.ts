@@ -7,6 +7,10 @@
  * convert with Number() at the edge.
  */
 export interface SqlQueryable {
+  /**
+   * Runs one statement. Outside `transaction` it is its own transaction
+   * (autocommit); on PostgreSQL a deadlock or serialization failure retries it.
+   */
   query<Row = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<Row[]>;
 }
 

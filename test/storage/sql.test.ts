@@ -105,6 +105,28 @@ describe("Sql on postgres: retries", () => {
     expect(calls).toBe(5);
   });
 
+  it("retries a statement run on its own that loses a real deadlock", async () => {
+    await sql.query(
+      "CREATE TABLE deadlock_one (id int PRIMARY KEY, v int); INSERT INTO deadlock_one VALUES (1, 0), (2, 0)",
+    );
+    // One statement that locks row `first`, sleeps, then locks row `second`: two of
+    // them in opposite order deadlock, and PostgreSQL aborts one after deadlock_timeout.
+    const lockInOrder = (first: number, second: number) =>
+      sql.query(
+        `WITH a AS (UPDATE deadlock_one SET v = v + 1 WHERE id = $1 RETURNING 1),
+              pause AS (SELECT pg_sleep(0.3) FROM a),
+              b AS (UPDATE deadlock_one SET v = v + 1 WHERE id = $2 AND EXISTS (SELECT 1 FROM pause) RETURNING 1)
+         SELECT count(*) AS n FROM b`,
+        [first, second],
+      );
+    const results = await Promise.all([lockInOrder(1, 2), lockInOrder(2, 1)]);
+    expect(results).toEqual([[{ n: 1 }], [{ n: 1 }]]);
+    expect(await sql.query("SELECT id, v FROM deadlock_one ORDER BY id")).toEqual([
+      { id: 1, v: 2 },
+      { id: 2, v: 2 },
+    ]);
+  });
+
   it("retries the loser of a real deadlock, so both transactions commit", async () => {
     await sql.query("CREATE TABLE deadlock (id int PRIMARY KEY, v int); INSERT INTO deadlock VALUES (1, 0), (2, 0)");
     let arrived = 0;

@@ -439,6 +439,63 @@ export function defineEngineContract(label: string, factory: () => StoreFactory)
       expect(await names("b", ["noop"], [])).toEqual(["not-a", "only-b"]);
     });
 
+    it("records a batch mixing completions, retries, final failures and a stale lease", async () => {
+      await start({ maxParallel: 1 });
+      await h.engine.stop(0);
+      const root = await h.service.createTree(
+        [
+          { id: "a", name: "a", executor: "noop" },
+          { id: "b", name: "b", executor: "noop", parentId: "a", maxAttempts: 2 },
+          { id: "c", name: "c", executor: "noop", parentId: "a" },
+          { id: "d", name: "d", executor: "noop", parentId: "a" },
+          { id: "after-c", name: "after-c", executor: "noop", parentId: "a", dependencies: ["c"] },
+          { id: "after-a", name: "after-a", executor: "noop", parentId: "a", dependencies: ["a"] },
+        ],
+        { execute: true },
+      );
+      const node = { ...h.engine.capabilities(), nodeId: "node-a" };
+      const claimed = await h.store.claim(node, 10, 30_000);
+      const token = new Map(claimed.tasks.map((t) => [t.task.id, t.leaseToken]));
+      expect([...token.keys()].sort()).toEqual(["a", "b", "c", "d"]);
+      expect(claimed.events.map((e) => [e.taskId, e.type])).toEqual(
+        claimed.tasks.map((t) => [t.task.id, "started"]),
+      );
+
+      const finished = await h.store.finish([
+        { kind: "completed", taskId: "a", leaseToken: token.get("a")!, result: { ok: true } },
+        { kind: "failed", taskId: "b", leaseToken: token.get("b")!, error: "flaky", errorCode: "E1", retryInMs: 60_000 },
+        { kind: "failed", taskId: "c", leaseToken: token.get("c")!, error: "broken", errorCode: "E2" },
+        { kind: "completed", taskId: "d", leaseToken: "00000000-0000-4000-8000-000000000000", result: "stale" },
+      ]);
+      expect(finished.lost).toEqual(["d"]);
+      expect(finished.events.map((e) => [e.taskId, e.type, e.status]).sort()).toEqual(
+        [
+          ["a", "completed", "completed"],
+          ["b", "retrying", "pending"],
+          ["c", "failed", "failed"],
+          ["after-c", "failed", "failed"],
+        ].sort(),
+      );
+      expect(finished.events.find((e) => e.taskId === "b")!.data).toEqual({ errorCode: "E1", retryInMs: 60_000 });
+      // The tree's events, as stored, are numbered 1..n with no gap, and the batch's
+      // events are the last ones, in the order returned.
+      const stored = await h.store.listEvents(root.id, 0, 100);
+      expect(stored.map((e) => e.seq)).toEqual(stored.map((_, i) => i + 1));
+      expect(stored.slice(-finished.events.length).map((e) => [e.seq, e.taskId])).toEqual(
+        finished.events.map((e) => [e.seq, e.taskId]),
+      );
+
+      const tasks = byName(await h.service.listTasks({ treeId: root.id }));
+      expect(tasks.get("a")).toMatchObject({ status: "completed", result: { ok: true }, progress: 1 });
+      expect(tasks.get("b")).toMatchObject({ status: "pending", error: "flaky", errorCode: "E1", attempt: 1 });
+      expect(tasks.get("c")).toMatchObject({ status: "failed", error: "broken", errorCode: "E2" });
+      expect(tasks.get("after-c")).toMatchObject({ status: "failed", errorCode: ErrorCode.DEPENDENCY_FAILED });
+      expect(tasks.get("d")).toMatchObject({ status: "in_progress", leaseOwner: "node-a" });
+      // a's completion released its dependent: it is the one task ready now (b waits out its backoff).
+      const next = await h.store.claim(node, 10, 30_000);
+      expect(next.tasks.map((t) => t.task.id)).toEqual(["after-a"]);
+    });
+
     it("fences outcomes by lease token and returns expired leases to the queue", async () => {
       await start({ maxParallel: 1 });
       await h.engine.stop(0);

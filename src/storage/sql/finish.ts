@@ -1,129 +1,193 @@
 /**
- * Records a batch of outcomes in one transaction: completions, retries and final
- * failures, their effect on dependents, and their events.
+ * Records a batch of outcomes: completions, retries and final failures, their
+ * effect on dependents, and their events.
  *
  * Why it is fenced: every UPDATE matches on (id, lease_token, status =
  * 'in_progress'). A node whose lease expired, or whose task was cancelled, no
  * longer matches, so its late result changes nothing and is reported as lost.
+ *
+ * Why the common batch is one statement: completions and retries, the release of
+ * the completed tasks' dependents and the events are all written by one
+ * autocommitted statement, so a batch costs one round trip. A final failure
+ * first fails its required dependents, transitively (settleDependents, several
+ * statements), so a batch holding one runs in a transaction: the failures first,
+ * then the same statement, which stores their events with its own.
  */
 import type { FinishResult, Outcome } from "../../core/ports.js";
-import type { SqlQueryable } from "../sql.js";
-import { addDelta, appendEvents, type NewEvent } from "./append-events.js";
+import type { Sql, SqlQueryable } from "../sql.js";
+import {
+  addDelta,
+  eventParams,
+  eventsFromParams,
+  eventsTail,
+  type NewEvent,
+  STORED_COLUMNS,
+  type StoredRow,
+  storedEvent,
+} from "./append-events.js";
 import { settleDependents } from "./settle-dependents.js";
-
-type Returned = { id: string; tree_id: string; attempt: number; progress: number };
 
 const CLEAR_LEASE = "lease_owner = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = now()";
 
-export async function finishOutcomes(tx: SqlQueryable, outcomes: readonly Outcome[]): Promise<FinishResult> {
-  const completed = outcomes.filter((o) => o.kind === "completed");
-  const failures = outcomes.filter((o) => o.kind === "failed");
-  const retries = failures.filter((o) => o.retryInMs !== undefined);
-  const finals = failures.filter((o) => o.retryInMs === undefined);
-  const events: NewEvent[] = [];
-  const delta = new Map<string, number>();
-  const done = new Set<string>();
-
-  // The completions also release their pending dependents (open_deps) in the same
-  // statement, one round trip for the common batch. Only rows the fence let through
-  // (`done`) count; the dependents are pending, so no row is updated twice.
-  const completedRows = completed.length
-    ? await tx.query<Returned>(
-        `WITH done AS (
-           UPDATE tasks t SET status = 'completed', result = v.result, progress = 1, completed_at = now(),
-                  error = NULL, error_code = NULL, queued = false, ${CLEAR_LEASE}
-             FROM unnest($1::text[], $2::uuid[], $3::jsonb[]) AS v(id, token, result)
-            WHERE t.id = v.id AND t.lease_token = v.token AND t.status = 'in_progress'
-            RETURNING t.id, t.tree_id, t.attempt, t.progress),
-         released AS (
-           UPDATE tasks t SET open_deps = t.open_deps - c.n
-             FROM (SELECT task_id, count(*)::int AS n FROM task_dependencies
-                    WHERE depends_on_id IN (SELECT id FROM done) GROUP BY task_id) c
-            WHERE t.id = c.task_id AND t.status = 'pending')
-         SELECT * FROM done`,
-        [
-          completed.map((o) => o.taskId),
-          completed.map((o) => o.leaseToken),
-          completed.map((o) => JSON.stringify(o.result)),
-        ],
-      )
-    : [];
-  for (const row of completedRows) {
-    done.add(row.id);
-    addDelta(delta, row.tree_id, -1);
-    events.push(event(row, "completed", "completed", null, null));
-  }
-
-  const retryRows = retries.length
-    ? await tx.query<Returned & { error: string; error_code: string; retry_ms: number }>(
-        `UPDATE tasks t SET status = 'pending', error = v.error, error_code = v.code,
-                not_before = now() + v.delay * interval '1 millisecond', ${CLEAR_LEASE}
-           FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[], $5::int[]) AS v(id, token, error, code, delay)
-          WHERE t.id = v.id AND t.lease_token = v.token AND t.status = 'in_progress'
-          RETURNING t.id, t.tree_id, t.attempt, t.progress, t.error, t.error_code, v.delay AS retry_ms`,
-        [
-          retries.map((o) => o.taskId),
-          retries.map((o) => o.leaseToken),
-          retries.map((o) => o.error),
-          retries.map((o) => o.errorCode),
-          retries.map((o) => Math.round(o.retryInMs!)),
-        ],
-      )
-    : [];
-  for (const row of retryRows) {
-    done.add(row.id);
-    events.push(
-      event(row, "retrying", "pending", row.error, { errorCode: row.error_code, retryInMs: Number(row.retry_ms) }),
+export async function finishOutcomes(sql: Sql, outcomes: readonly Outcome[]): Promise<FinishResult> {
+  const isFinal = (o: Outcome) => o.kind === "failed" && o.retryInMs === undefined;
+  if (!outcomes.some(isFinal)) return finishStatement(sql, outcomes, [], new Map());
+  return sql.transaction(async (tx) => {
+    const failed = await failFinals(tx, outcomes.filter(isFinal));
+    const rest = await finishStatement(
+      tx,
+      outcomes.filter((o) => !isFinal(o)),
+      failed.events,
+      failed.delta,
     );
-  }
+    return { events: rest.events, lost: rest.lost.filter((id) => !failed.done.has(id)) };
+  });
+}
 
-  const failedRows = finals.length
-    ? await tx.query<Returned & { error: string; error_code: string }>(
-        `UPDATE tasks t SET status = 'failed', error = v.error, error_code = v.code, completed_at = now(),
-                queued = false, ${CLEAR_LEASE}
-           FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[]) AS v(id, token, error, code)
-          WHERE t.id = v.id AND t.lease_token = v.token AND t.status = 'in_progress'
-          RETURNING t.id, t.tree_id, t.attempt, t.progress, t.error, t.error_code`,
-        [
-          finals.map((o) => o.taskId),
-          finals.map((o) => o.leaseToken),
-          finals.map((o) => o.error),
-          finals.map((o) => o.errorCode),
-        ],
-      )
-    : [];
-  for (const row of failedRows) {
-    done.add(row.id);
+/**
+ * Completions and retries (outcomes without a final failure), plus the events and
+ * open-task changes of failures already written in the same transaction.
+ */
+async function finishStatement(
+  q: SqlQueryable,
+  outcomes: readonly Outcome[],
+  extraEvents: readonly NewEvent[],
+  extraDelta: ReadonlyMap<string, number>,
+): Promise<FinishResult> {
+  if (outcomes.length === 0 && extraEvents.length === 0 && extraDelta.size === 0) return { events: [], lost: [] };
+  const retryMs = (o: Outcome) => (o.kind === "failed" ? Math.round(o.retryInMs!) : null);
+  // A null delay marks a completion. The completions also release their pending
+  // dependents (open_deps); only rows the fence let through (`done`) count, and the
+  // dependents are pending, so no row is updated twice.
+  const rows = await q.query<StoredRow & NewEventRow & { ord: number | string }>(
+    `WITH v AS (
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::jsonb[], $4::text[], $5::text[], $6::int[])
+         WITH ORDINALITY AS v(id, token, result, error, code, delay, ord)),
+     done AS (
+       UPDATE tasks t
+          SET status = CASE WHEN v.delay IS NULL THEN 'completed' ELSE 'pending' END,
+              result = CASE WHEN v.delay IS NULL THEN v.result ELSE t.result END,
+              progress = CASE WHEN v.delay IS NULL THEN 1 ELSE t.progress END,
+              completed_at = CASE WHEN v.delay IS NULL THEN now() ELSE t.completed_at END,
+              queued = v.delay IS NOT NULL AND t.queued,
+              not_before = CASE WHEN v.delay IS NULL THEN t.not_before
+                                ELSE now() + v.delay * interval '1 millisecond' END,
+              error = v.error, error_code = v.code, ${CLEAR_LEASE}
+         FROM v
+        WHERE t.id = v.id AND t.lease_token = v.token AND t.status = 'in_progress'
+        RETURNING t.id, t.tree_id, t.status, t.progress, t.attempt, t.error, t.error_code, v.delay, v.ord),
+     released AS (
+       UPDATE tasks t SET open_deps = t.open_deps - c.n
+         FROM (SELECT task_id, count(*)::int AS n FROM task_dependencies
+                WHERE depends_on_id IN (SELECT id FROM done WHERE delay IS NULL) GROUP BY task_id) c
+        WHERE t.id = c.task_id AND t.status = 'pending'),
+     ev AS (
+       SELECT tree_id, id AS task_id, CASE WHEN delay IS NULL THEN 'completed' ELSE 'retrying' END AS type,
+              status, progress, attempt, CASE WHEN delay IS NULL THEN NULL ELSE error END AS message,
+              CASE WHEN delay IS NULL THEN NULL
+                   ELSE jsonb_build_object('errorCode', error_code, 'retryInMs', delay) END AS data,
+              ord
+         FROM done
+       UNION ALL
+       SELECT tree_id, task_id, type, status, progress, attempt, message, data, $7::int8 + ord
+         FROM (${eventsFromParams(8)}) extra),
+     delta AS (
+       SELECT tree_id, -1 AS d FROM done WHERE delay IS NULL
+       UNION ALL
+       SELECT * FROM unnest($16::text[], $17::int[])),
+     ${eventsTail({ markStarted: false })}
+     SELECT s.tree_id, s.task_id, s.type, s.status, s.progress, s.attempt, s.message, s.data, ${STORED_COLUMNS}
+       FROM stored s
+      ORDER BY s.ord`,
+    [
+      outcomes.map((o) => o.taskId),
+      outcomes.map((o) => o.leaseToken),
+      outcomes.map((o) => (o.kind === "completed" ? JSON.stringify(o.result) : null)),
+      outcomes.map((o) => (o.kind === "failed" ? o.error : null)),
+      outcomes.map((o) => (o.kind === "failed" ? o.errorCode : null)),
+      outcomes.map(retryMs),
+      outcomes.length,
+      ...eventParams(extraEvents),
+      [...extraDelta.keys()],
+      [...extraDelta.values()],
+    ],
+  );
+  const done = new Set<string>();
+  const events = rows.map((row) => {
+    if (Number(row.ord) <= outcomes.length) done.add(row.task_id);
+    return storedEvent(
+      {
+        treeId: row.tree_id,
+        taskId: row.task_id,
+        type: row.type,
+        status: row.status,
+        progress: Number(row.progress),
+        attempt: Number(row.attempt),
+        message: row.message,
+        data: row.data,
+      },
+      row,
+    );
+  });
+  return { events, lost: outcomes.filter((o) => !done.has(o.taskId)).map((o) => o.taskId) };
+}
+
+type NewEventRow = {
+  tree_id: string;
+  task_id: string;
+  type: NewEvent["type"];
+  status: NewEvent["status"];
+  progress: number;
+  attempt: number;
+  message: string | null;
+  data: NewEvent["data"];
+};
+
+/**
+ * Final failures and the dependents they fail, in the caller's transaction. The
+ * events are returned for the caller to store, not stored here.
+ */
+async function failFinals(
+  tx: SqlQueryable,
+  finals: readonly Outcome[],
+): Promise<{ events: NewEvent[]; delta: Map<string, number>; done: Set<string> }> {
+  const rows = await tx.query<{
+    id: string;
+    tree_id: string;
+    attempt: number;
+    progress: number;
+    error: string;
+    error_code: string;
+  }>(
+    `UPDATE tasks t SET status = 'failed', error = v.error, error_code = v.code, completed_at = now(),
+            queued = false, ${CLEAR_LEASE}
+       FROM unnest($1::text[], $2::uuid[], $3::text[], $4::text[]) AS v(id, token, error, code)
+      WHERE t.id = v.id AND t.lease_token = v.token AND t.status = 'in_progress'
+      RETURNING t.id, t.tree_id, t.attempt, t.progress, t.error, t.error_code`,
+    [
+      finals.map((o) => o.taskId),
+      finals.map((o) => o.leaseToken),
+      finals.map((o) => (o.kind === "failed" ? o.error : null)),
+      finals.map((o) => (o.kind === "failed" ? o.errorCode : null)),
+    ],
+  );
+  const delta = new Map<string, number>();
+  const events: NewEvent[] = rows.map((row) => {
     addDelta(delta, row.tree_id, -1);
-    events.push(event(row, "failed", "failed", row.error, { errorCode: row.error_code }));
-  }
-
-  const failedIds = failedRows.map((r) => r.id);
+    return {
+      treeId: row.tree_id,
+      taskId: row.id,
+      type: "failed",
+      status: "failed",
+      progress: Number(row.progress),
+      attempt: Number(row.attempt),
+      message: row.error,
+      data: { errorCode: row.error_code },
+    };
+  });
+  const failedIds = rows.map((r) => r.id);
   const settled = await settleDependents(tx, failedIds, failedIds);
   events.push(...settled.events);
   for (const [treeId, n] of settled.failedPerTree) addDelta(delta, treeId, -n);
-
-  return {
-    events: await appendEvents(tx, events, delta),
-    lost: outcomes.filter((o) => !done.has(o.taskId)).map((o) => o.taskId),
-  };
-}
-
-function event(
-  row: Returned,
-  type: NewEvent["type"],
-  status: NewEvent["status"],
-  message: string | null,
-  data: NewEvent["data"],
-): NewEvent {
-  return {
-    treeId: row.tree_id,
-    taskId: row.id,
-    type,
-    status,
-    progress: Number(row.progress),
-    attempt: Number(row.attempt),
-    message,
-    data,
-  };
+  return { events, delta, done: new Set(failedIds) };
 }
