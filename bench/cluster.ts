@@ -8,6 +8,8 @@
  *
  * Settings (environment):
  *   BENCH_JOBS=10000        jobs per run
+ *   BENCH_TREE_SIZE=1000    apflow tasks per tree (the others insert jobs 1,000 at a time);
+ *                           BENCH_TREE_SIZE=10000 submits one tree of every job
  *   BENCH_RUNS=1            runs per system (median reported)
  *   BENCH_CONCURRENCY=100   jobs in flight per apflow node / graphile-worker runner
  *   BENCH_PGBOSS_WORKERS=4  pg-boss workers (each fetches batches of 100)
@@ -41,6 +43,7 @@ function int(name: string, fallback: number, min: number): number {
 }
 
 const JOBS = int("BENCH_JOBS", 10_000, 2);
+const TREE_SIZE = int("BENCH_TREE_SIZE", INSERT_BATCH, 1);
 const RUNS = int("BENCH_RUNS", 1, 1);
 const CONCURRENCY = int("BENCH_CONCURRENCY", 100, 1);
 const PGBOSS_WORKERS = int("BENCH_PGBOSS_WORKERS", 4, 1);
@@ -117,7 +120,8 @@ function apflowSystem(nodes: number): System {
     id: `apflow-${nodes}`,
     label: `apflow, ${nodes} node${nodes > 1 ? "s" : ""} (process each)`,
     perJob:
-      "a task row in a tree (parent link; on completion, dependents and parent are checked), claimed in " +
+      `a task row in a tree of ${TREE_SIZE.toLocaleString("en-US")} (parent link; on completion, dependents ` +
+      "and parent are checked), claimed in " +
       "batches under a lease (node id + expiry, renewed periodically), 3 events (created/started/completed) " +
       "stored in task_events and published on the bus; other nodes hear of them by one NOTIFY per transaction",
     async setup(url) {
@@ -138,9 +142,15 @@ function apflowSystem(nodes: number): System {
       }
       return {
         async submit() {
-          const tasks: TaskSpec[] = [{ name: "batch", executor: "noop" }];
-          for (let i = 1; i < JOBS; i++) tasks.push({ name: `task-${i}`, executor: "noop", parentId: "batch" });
-          await parent.createTree(tasks, { execute: true });
+          // Trees of TREE_SIZE tasks (a root and its children), one after another, as
+          // the other systems insert batches of INSERT_BATCH jobs: each tree is one
+          // transaction, and nodes start on it while the next is inserted.
+          for (let i = 0; i < JOBS; i += TREE_SIZE) {
+            const size = Math.min(TREE_SIZE, JOBS - i);
+            const tasks: TaskSpec[] = [{ name: "batch", executor: "noop" }];
+            for (let j = 1; j < size; j++) tasks.push({ name: `task-${i + j}`, executor: "noop", parentId: "batch" });
+            await parent.createTree(tasks, { execute: true });
+          }
         },
         done: (db) => count(db, "SELECT count(*) AS n FROM tasks WHERE status = 'completed'"),
         async stop() {
@@ -346,7 +356,14 @@ async function main(): Promise<void> {
       {
         startedAt: new Date().toISOString(),
         machine: { cpu: cpus()[0]?.model ?? "?", cores: cpus().length, node: process.version },
-        settings: { jobs: JOBS, runs: RUNS, concurrency: CONCURRENCY, pgBossWorkers: PGBOSS_WORKERS, pollMs: POLL_MS },
+        settings: {
+          jobs: JOBS,
+          runs: RUNS,
+          concurrency: CONCURRENCY,
+          treeSize: TREE_SIZE,
+          pgBossWorkers: PGBOSS_WORKERS,
+          pollMs: POLL_MS,
+        },
         postgres: { source: server.source, version: server.version, settings: server.settings },
         results: rows,
       },
