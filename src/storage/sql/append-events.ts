@@ -33,7 +33,7 @@ export interface NewEvent {
  *   delta(tree_id, d): how the statement changed each tree's count of open
  *     (non-terminal) tasks, negative when tasks finished; any number of rows per tree.
  * Its final SELECT reads `stored` (one row per stored event, with its seq) or
- * `bumped` (one row per tree), and must include STORED_NOTIFY so the NOTIFY is sent.
+ * `bumped` (one row per tree), and must have SEND_NOTIFY in its WHERE.
  *
  * Each event's seq is its tree's previous event_seq plus its rank among the
  * statement's events of that tree, so advancing the sequence, the INSERT and the
@@ -78,14 +78,14 @@ export function eventsTail(options: { markStarted: boolean }): string {
 }
 
 /**
- * Makes the NOTIFY happen: the final SELECT reads `notified`, so the NOTIFY runs
- * exactly when events were inserted, and then once (an uncorrelated subquery is
- * evaluated once per statement). With it, the time the events were stored.
+ * The condition that makes the NOTIFY happen, for the final SELECT's WHERE: it
+ * reads `notified`, so the NOTIFY runs exactly when events were inserted, and then
+ * once (an uncorrelated subquery is evaluated once per statement, before any row).
  */
-export const STORED_NOTIFY = "now() AS at, (SELECT count(*) FROM notified) AS notified";
+export const SEND_NOTIFY = "(SELECT count(*) FROM notified) >= 0";
 
-/** The columns of `stored` a statement returns for each event (with STORED_NOTIFY). */
-export const STORED_COLUMNS = `s.ord, s.seq, s.rank, s.n, s.open_tasks, s.just_started, ${STORED_NOTIFY}`;
+/** The columns of `stored` a statement returns for each event. */
+export const STORED_COLUMNS = "s.ord, s.seq, s.rank, s.n, s.open_tasks, s.just_started, now() AS at";
 
 /** Where an event landed: its seq, its rank among the statement's events of its tree, and that tree's row. */
 export interface StoredRow {
@@ -139,7 +139,7 @@ export async function appendEvents(
     `WITH ev AS (${eventsFromParams(1)}),
           delta AS (SELECT * FROM unnest($9::text[], $10::int[]) AS d(tree_id, d)),
           ${eventsTail({ markStarted: false })}
-     SELECT b.id, b.base, b.n, b.open_tasks, b.just_started, ${STORED_NOTIFY} FROM bumped b`,
+     SELECT b.id, b.base, b.n, b.open_tasks, b.just_started, now() AS at FROM bumped b WHERE ${SEND_NOTIFY}`,
     [...eventParams(events), [...openDelta.keys()], [...openDelta.values()]],
   );
   const byId = new Map(trees.map((tree) => [tree.id, tree]));

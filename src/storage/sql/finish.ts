@@ -21,6 +21,7 @@ import {
   eventsFromParams,
   eventsTail,
   type NewEvent,
+  SEND_NOTIFY,
   STORED_COLUMNS,
   type StoredRow,
   storedEvent,
@@ -59,7 +60,7 @@ async function finishStatement(
   // A null delay marks a completion. The completions also release their pending
   // dependents (open_deps); only rows the fence let through (`done`) count, and the
   // dependents are pending, so no row is updated twice.
-  const rows = await q.query<StoredRow & NewEventRow & { ord: number | string }>(
+  const rows = await q.query<StoredRow & { ord: number | string; tree_id: string; progress: number; attempt: number }>(
     `WITH v AS (
        SELECT * FROM unnest($1::text[], $2::uuid[], $3::jsonb[], $4::text[], $5::text[], $6::int[])
          WITH ORDINALITY AS v(id, token, result, error, code, delay, ord)),
@@ -96,8 +97,9 @@ async function finishStatement(
        UNION ALL
        SELECT * FROM unnest($16::text[], $17::int[])),
      ${eventsTail({ markStarted: false })}
-     SELECT s.tree_id, s.task_id, s.type, s.status, s.progress, s.attempt, s.message, s.data, ${STORED_COLUMNS}
+     SELECT s.tree_id, s.progress, s.attempt, ${STORED_COLUMNS}
        FROM stored s
+      WHERE ${SEND_NOTIFY}
       ORDER BY s.ord`,
     [
       outcomes.map((o) => o.taskId),
@@ -112,36 +114,35 @@ async function finishStatement(
       [...extraDelta.values()],
     ],
   );
+  // The rows say where each event landed; what the events say is known here: the
+  // outcome (ord 1..n, the fence let it through) or an event passed in (ord > n).
   const done = new Set<string>();
   const events = rows.map((row) => {
-    if (Number(row.ord) <= outcomes.length) done.add(row.task_id);
+    const ord = Number(row.ord);
+    if (ord > outcomes.length) return storedEvent(extraEvents[ord - outcomes.length - 1]!, row);
+    const outcome = outcomes[ord - 1]!;
+    done.add(outcome.taskId);
+    const common = {
+      treeId: row.tree_id,
+      taskId: outcome.taskId,
+      progress: Number(row.progress),
+      attempt: Number(row.attempt),
+    };
     return storedEvent(
-      {
-        treeId: row.tree_id,
-        taskId: row.task_id,
-        type: row.type,
-        status: row.status,
-        progress: Number(row.progress),
-        attempt: Number(row.attempt),
-        message: row.message,
-        data: row.data,
-      },
+      outcome.kind === "completed"
+        ? { ...common, type: "completed", status: "completed", message: null, data: null }
+        : {
+            ...common,
+            type: "retrying",
+            status: "pending",
+            message: outcome.error,
+            data: { errorCode: outcome.errorCode, retryInMs: retryMs(outcome) },
+          },
       row,
     );
   });
   return { events, lost: outcomes.filter((o) => !done.has(o.taskId)).map((o) => o.taskId) };
 }
-
-type NewEventRow = {
-  tree_id: string;
-  task_id: string;
-  type: NewEvent["type"];
-  status: NewEvent["status"];
-  progress: number;
-  attempt: number;
-  message: string | null;
-  data: NewEvent["data"];
-};
 
 /**
  * Final failures and the dependents they fail, in the caller's transaction. The
