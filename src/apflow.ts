@@ -34,6 +34,11 @@ export interface ApflowOptions extends Partial<ApflowConfig> {
   executors?: Executor[];
   /** Run tasks on this node (default true; false serves reads and writes only). */
   runTasks?: boolean;
+  /**
+   * With runTasks, run only tasks of these trees until `engine.limitToTrees` says
+   * otherwise (the CLI starts with none and adds the tree it creates).
+   */
+  onlyTrees?: readonly string[];
   logger?: Logger;
   /** Written into the data-dir lock so a second process can find this one's API. */
   apiUrl?: string;
@@ -85,6 +90,7 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
   const {
     executors: extra = [],
     runTasks = true,
+    onlyTrees,
     apiUrl,
     onQuery,
     logger: givenLogger,
@@ -140,6 +146,7 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
           retry: config.retry,
           hooks,
           tags: config.nodeTags,
+          ...(onlyTrees ? { trees: onlyTrees } : {}),
           // Expired leases are requeued by the cluster's leader (see ClusterMember).
           reclaimIntervalMs: 0,
         })

@@ -37,6 +37,8 @@ export interface EngineOptions {
   hooks?: HookRegistry;
   /** Capability tags tasks can require through their placement (APFLOW_NODE_TAGS). */
   tags?: string[];
+  /** Claim only tasks of these trees (see NodeCapabilities.trees); every tree when absent. */
+  trees?: readonly string[];
 }
 
 /** Why an executor's signal was aborted, when it was not a timeout. */
@@ -72,6 +74,7 @@ export class Engine {
   private readonly retry: RetryPolicy;
   private readonly random: () => number;
   private readonly hooks: HookRegistry;
+  private trees: readonly string[] | undefined;
 
   private readonly running = new Map<string, Running>();
   private readonly outcomes: Outcome[] = [];
@@ -101,19 +104,27 @@ export class Engine {
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.random = options.random ?? Math.random;
     this.hooks = options.hooks ?? new HookRegistry();
+    this.trees = options.trees;
   }
 
   get nodeId(): string {
     return this.options.nodeId;
   }
 
-  /** What this node can run: its available executors and its tags. */
+  /** What this node can run: its available executors and its tags (and the trees it is limited to). */
   capabilities(): NodeCapabilities {
     return {
       nodeId: this.options.nodeId,
       executors: this.options.executors.availableIds(),
       tags: this.options.tags ?? [],
+      ...(this.trees ? { trees: this.trees } : {}),
     };
+  }
+
+  /** From now on, claims only tasks of these trees (every tree: undefined), and looks for them at once. */
+  limitToTrees(trees: readonly string[] | undefined): void {
+    this.trees = trees;
+    this.wake();
   }
 
   /** Task ids this node is running now. */

@@ -11,6 +11,12 @@ export interface NodeCapabilities {
   executors: readonly string[];
   /** Capability tags (APFLOW_NODE_TAGS). */
   tags: readonly string[];
+  /**
+   * When set, the node claims only tasks of these trees: a CLI process running the
+   * tree it created must not take a cluster's other work. Not a placement rule: it
+   * says what this process wants, not what the task may run on.
+   */
+  trees?: readonly string[];
 }
 
 /** Why `node` may not run a task with this executor and placement, or null when it may. */

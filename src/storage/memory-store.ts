@@ -182,6 +182,7 @@ export class MemoryTaskStore implements TaskStore {
           t.queued &&
           t.openDeps === 0 &&
           (t.notBefore === null || t.notBefore.getTime() <= now.getTime()) &&
+          (node.trees === undefined || node.trees.includes(t.treeId)) &&
           placementRefusal(t.executor, t.placement, node) === null,
       )
       .sort(claimOrder)

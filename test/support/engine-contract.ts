@@ -457,13 +457,18 @@ export function defineEngineContract(label: string, factory: () => StoreFactory)
       const claimed = await h.store.claim(node, 10, 30_000);
       const token = new Map(claimed.tasks.map((t) => [t.task.id, t.leaseToken]));
       expect([...token.keys()].sort()).toEqual(["a", "b", "c", "d"]);
-      expect(claimed.events.map((e) => [e.taskId, e.type])).toEqual(
-        claimed.tasks.map((t) => [t.task.id, "started"]),
-      );
+      expect(claimed.events.map((e) => [e.taskId, e.type])).toEqual(claimed.tasks.map((t) => [t.task.id, "started"]));
 
       const finished = await h.store.finish([
         { kind: "completed", taskId: "a", leaseToken: token.get("a")!, result: { ok: true } },
-        { kind: "failed", taskId: "b", leaseToken: token.get("b")!, error: "flaky", errorCode: "E1", retryInMs: 60_000 },
+        {
+          kind: "failed",
+          taskId: "b",
+          leaseToken: token.get("b")!,
+          error: "flaky",
+          errorCode: "E1",
+          retryInMs: 60_000,
+        },
         { kind: "failed", taskId: "c", leaseToken: token.get("c")!, error: "broken", errorCode: "E2" },
         { kind: "completed", taskId: "d", leaseToken: "00000000-0000-4000-8000-000000000000", result: "stale" },
       ]);
@@ -494,6 +499,18 @@ export function defineEngineContract(label: string, factory: () => StoreFactory)
       // a's completion released its dependent: it is the one task ready now (b waits out its backoff).
       const next = await h.store.claim(node, 10, 30_000);
       expect(next.tasks.map((t) => t.task.id)).toEqual(["after-a"]);
+    });
+
+    it("claims only tasks of the trees a node is limited to", async () => {
+      await start();
+      await h.engine.stop(0);
+      const mine = await h.service.createTree([{ name: "mine", executor: "noop" }], { execute: true });
+      const other = await h.service.createTree([{ name: "other", executor: "noop" }], { execute: true });
+      const node = { ...h.engine.capabilities(), nodeId: "cli" };
+      expect((await h.store.claim({ ...node, trees: [] }, 10, 30_000)).tasks).toEqual([]);
+      const claimed = await h.store.claim({ ...node, trees: [mine.treeId] }, 10, 30_000);
+      expect(claimed.tasks.map((t) => t.task.id)).toEqual([mine.id]);
+      expect((await h.service.requireTask(other.id)).status).toBe("pending");
     });
 
     it("fences outcomes by lease token and returns expired leases to the queue", async () => {

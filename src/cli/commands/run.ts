@@ -23,8 +23,9 @@ export const runCommand: Command = {
     "parentId, dependencies: [{ id, required }], priority, maxAttempts, timeoutMs...) or the Python",
     "apflow's (snake_case fields, the executor in schemas.method). Every problem is listed at once.",
     "",
-    "Without a server the tree runs in this process; with one (an API URL, or a server holding the",
-    "embedded database) it runs there. The exit code is 0 when every task completed, 1 otherwise.",
+    "Without a server the tree runs in this process (only this tree: other queued work is left to the",
+    "servers); with one (an API URL, or a server holding the embedded database) it runs there. The",
+    "exit code is 0 when every task completed, 1 otherwise.",
     "Ctrl-C cancels the tree; a second Ctrl-C quits at once.",
     "",
     "Example:  apflow run tree.yaml --timeout 600",
@@ -34,7 +35,7 @@ export const runCommand: Command = {
     const file = await readTaskFile(args[0]!);
     for (const warning of file.warnings) ctx.out.note(`warning: ${warning}`);
     const wait = options["no-wait"] !== true;
-    const gateway = await ctx.gateway({ runTasks: wait ? "always" : "never" });
+    const gateway = await ctx.gateway({ runTasks: wait ? "created" : "never" });
     const root = await gateway.createTree(file.tasks, { execute: true });
     const out = ctx.out;
     if (!wait) {

@@ -26,28 +26,47 @@ import type {
 } from "./gateway.js";
 
 export class LocalGateway implements Gateway {
+  /** With `onlyCreatedTrees`, the trees this process created: the only ones its engine runs. */
+  private readonly created: string[] | null;
+
   private constructor(
     private readonly apflow: Apflow,
     readonly where: string,
     readonly kind: "embedded" | "postgres",
-  ) {}
+    onlyCreatedTrees: boolean,
+  ) {
+    this.created = onlyCreatedTrees ? [] : null;
+  }
 
-  /** Opens the configured storage; `runTasks` starts an engine that runs queued tasks here. */
-  static async open(config: ApflowConfig, options: { runTasks: boolean }): Promise<LocalGateway> {
+  /**
+   * Opens the configured storage; `runTasks` starts an engine that runs queued tasks
+   * here, with `onlyCreatedTrees` only those of the trees this gateway creates.
+   */
+  static async open(
+    config: ApflowConfig,
+    options: { runTasks: boolean; onlyCreatedTrees?: boolean },
+  ): Promise<LocalGateway> {
+    const only = options.runTasks && options.onlyCreatedTrees === true;
     // A short-lived CLI process never leads: due schedules and lease housekeeping stay with
     // the servers (or the next server to open the embedded database).
     const apflow = await createApflow({
       config,
       runTasks: options.runTasks,
       ...(options.runTasks ? { nodeRole: "worker" as const } : {}),
+      ...(only ? { onlyTrees: [] } : {}),
     });
     return apflow.database.dialect === "pglite"
-      ? new LocalGateway(apflow, `the embedded database in ${apflow.database.dataDir}`, "embedded")
-      : new LocalGateway(apflow, `PostgreSQL at ${redactUrl(config.databaseUrl ?? "")}`, "postgres");
+      ? new LocalGateway(apflow, `the embedded database in ${apflow.database.dataDir}`, "embedded", only)
+      : new LocalGateway(apflow, `PostgreSQL at ${redactUrl(config.databaseUrl ?? "")}`, "postgres", only);
   }
 
   async createTree(tasks: Record<string, unknown>[], options: { execute: boolean }): Promise<TaskView> {
-    return taskView(await this.apflow.createTree(tasks, { execute: options.execute }));
+    const root = await this.apflow.createTree(tasks, { execute: options.execute });
+    if (this.created) {
+      this.created.push(root.treeId);
+      this.apflow.engine?.limitToTrees([...this.created]);
+    }
+    return taskView(root);
   }
 
   async getTask(id: string): Promise<TaskView> {

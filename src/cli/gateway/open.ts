@@ -13,11 +13,13 @@ import type { Gateway } from "./gateway.js";
 
 export interface OpenGatewayOptions {
   /**
-   * Start an engine when the CLI opens the storage itself: "always" (`run` executes
-   * its tree here), "embedded" (only on the embedded database, where no other process
-   * can be running tasks), or "never" (reads and writes only).
+   * Start an engine when the CLI opens the storage itself: "created" (`run` executes
+   * its tree here, and only the trees this process creates: on PostgreSQL other
+   * nodes' work is not the CLI's to take), "embedded" (every queued task, only on the
+   * embedded database, where no other process can be running tasks), or "never"
+   * (reads and writes only).
    */
-  runTasks: "always" | "embedded" | "never";
+  runTasks: "created" | "embedded" | "never";
 }
 
 // The gateways are imported when needed: the engine and the GraphQL client each take a
@@ -25,9 +27,9 @@ export interface OpenGatewayOptions {
 export async function openGateway(config: ApflowConfig, out: Output, options: OpenGatewayOptions): Promise<Gateway> {
   if (config.api.url) return apiGateway(config.api.url, config.api.token);
   const { LocalGateway } = await import("./local.js");
-  const runTasks = options.runTasks === "always" || (options.runTasks === "embedded" && !config.databaseUrl);
+  const runTasks = options.runTasks === "created" || (options.runTasks === "embedded" && !config.databaseUrl);
   try {
-    return await LocalGateway.open(config, { runTasks });
+    return await LocalGateway.open(config, { runTasks, onlyCreatedTrees: options.runTasks === "created" });
   } catch (error) {
     if (!isApflowError(error, ErrorCode.DATA_DIR_LOCKED)) throw error;
     const holder = error.details?.holder as DataDirLockInfo | undefined;

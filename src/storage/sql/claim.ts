@@ -45,7 +45,7 @@ export async function claimReady(
         WHERE t.id = ANY(ARRAY(
                SELECT id FROM tasks
                 WHERE status = 'pending' AND queued AND open_deps = 0 AND (not_before IS NULL OR not_before <= now())
-                  AND executor = ANY($4::text[])
+                  AND executor = ANY($4::text[]) AND ($7::text[] IS NULL OR tree_id = ANY($7::text[]))
                   AND (placement IS NULL OR (
                         (NOT placement ? 'executors' OR placement->'executors' <@ $5::jsonb)
                     AND (NOT placement ? 'tags' OR placement->'tags' <@ $6::jsonb)
@@ -71,7 +71,15 @@ export async function claimReady(
        FROM claimed c JOIN stored s ON s.task_id = c.id
       WHERE ${SEND_NOTIFY}
       ORDER BY s.ord`,
-    [owner, limit, leaseMs, node.executors, JSON.stringify(node.executors), JSON.stringify(node.tags)],
+    [
+      owner,
+      limit,
+      leaseMs,
+      node.executors,
+      JSON.stringify(node.executors),
+      JSON.stringify(node.tags),
+      node.trees ?? null,
+    ],
   );
   const tasks = [];
   const events = [];
