@@ -24,7 +24,9 @@ import { prefixed, type TaskRow, toTask } from "./task-row.js";
  * events and sends the NOTIFY, so a claim costs one round trip. Task rows are
  * locked with SKIP LOCKED (never waited for), tree rows in id order (eventsTail).
  * The join with `stored` keeps every claimed task: its tree row exists while the
- * task does (foreign key).
+ * task does (foreign key). The picked rows are updated through `id = ANY(ARRAY(...))`,
+ * primary-key look-ups: joined as a subquery instead, the planner hashed the whole
+ * table to update 100 rows (1.4 ms of a 6 ms claim at 10,000 tasks, growing with it).
  */
 export async function claimReady(
   sql: SqlQueryable,
