@@ -181,7 +181,9 @@ export async function createApflow(options: ApflowOptions = {}): Promise<Apflow>
       role: runsTasks ? config.nodeRole : "observer",
       tags: config.nodeTags,
       apiUrl,
-      executors: () => (engine ? registry.availableIds() : []),
+      // A node limited to some trees (a CLI run) takes no other work: it offers the
+      // cluster no executors, so a task only it could run still says why it waits.
+      executors: () => (engine && !engine.capabilities().trees ? registry.availableIds() : []),
       running: () => engine?.runningTaskIds().length ?? 0,
       onRequeued: () => engine?.wake(),
       // Due schedules run on the leader only (the single embedded node always leads).

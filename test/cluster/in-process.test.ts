@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { type Apflow, createApflow } from "../../src/apflow.js";
+import { listNodes } from "../../src/storage/sql/cluster.js";
 import { createTestDatabase, type TestDatabase } from "../support/databases.js";
 import { eventually } from "../support/harness.js";
 import { newProbe, testExecutors } from "../support/test-executors.js";
@@ -68,6 +69,21 @@ describe("cluster nodes on one PostgreSQL", () => {
     const started = events.find((e) => e.taskId === gpu.id && e.type === "started")!;
     expect(started.data).toEqual({ node: "b" });
     await b.close();
+  });
+
+  it("keeps a node limited to some trees off other work, and it offers the cluster no executors", async () => {
+    // The API node knows the executor (so the tree is valid) but runs nothing.
+    const api = await node("api", { nodeRole: "observer" });
+    const cli = await node("cli", { onlyTrees: [] });
+    const root = await api.createTree([{ name: "not the cli's", executor: "echo", inputs: { value: 1 } }], {
+      execute: true,
+    });
+    const nodes = await listNodes(api.database.sql, 30_000, 120_000);
+    expect(nodes.find((n) => n.id === "cli")).toMatchObject({ executors: [] });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect((await api.tasks.requireTask(root.id)).status).toBe("pending");
+    cli.engine!.limitToTrees([root.treeId]);
+    expect((await api.waitForTree(root.id)).map((t) => t.status)).toEqual(["completed"]);
   });
 
   it("cancels a task running on another node within a renewal interval, and relays its events", async () => {
