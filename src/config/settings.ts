@@ -221,7 +221,7 @@ export const SETTINGS = {
   },
   APFLOW_WEBHOOK_RATE_LIMIT: {
     schema: z.coerce.number().int().min(1).default(30),
-    description: "Webhook triggers accepted per schedule per minute.",
+    description: "Webhook triggers accepted per schedule per minute, all nodes together.",
   },
 } as const satisfies Record<string, Setting>;
 

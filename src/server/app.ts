@@ -15,6 +15,7 @@ import { maskError } from "../graphql/errors.js";
 import { subscribeWithFanOut } from "../graphql/fan-out.js";
 import { schema } from "../graphql/schema.js";
 import { createSharedLoaders } from "../graphql/shared-loaders.js";
+import { takeWebhookRate } from "../storage/sql/webhook-rates.js";
 import { rememberSignature } from "../storage/sql/webhook-replays.js";
 import { authenticateConnection, bearerTokenMatches, isGraphiQLPage, refuseUnauthenticated } from "./auth.js";
 import { DEFAULT_LIMITS, limitRules, type OperationLimits } from "./limits.js";
@@ -89,6 +90,7 @@ export function buildApp(options: AppOptions): App {
     schedules: apflow.schedules,
     settings: options.webhook ?? apflow.config.webhook,
     rememberSignature: (hash, keepMs) => apflow.database.sql.transaction((tx) => rememberSignature(tx, hash, keepMs)),
+    takeRate: (key, perMinute) => apflow.database.sql.transaction((tx) => takeWebhookRate(tx, key, perMinute)),
     logger,
   });
 

@@ -11,7 +11,7 @@
  *   no secret configured              503 (fails closed: the webhook is off)
  *   bad, missing or old signature     401
  *   signature seen before (replay)    409, on every node of a cluster
- *   over the rate of the schedule     429 with Retry-After
+ *   over the rate of the schedule     429 with Retry-After, counted on every node
  *   no such task, or no schedule      404
  *   tree still running, schedule off  409
  *   otherwise                         202 { taskId, runCount }
@@ -24,7 +24,6 @@ import { ErrorCode, isApflowError } from "../core/errors.js";
 import type { Logger } from "../core/executor.js";
 import { verifyWebhook } from "../core/schedule/index.js";
 import type { ScheduleService } from "../core/schedule-service.js";
-import { RateLimiter } from "./rate-limit.js";
 
 export const WEBHOOK_PATH_PREFIX = "/webhooks/schedules/";
 
@@ -36,7 +35,7 @@ export interface WebhookSettings {
   secret: string | undefined;
   /** Largest age (or lead) of a timestamp. */
   toleranceMs: number;
-  /** Triggers accepted per schedule per minute, on this node. */
+  /** Triggers accepted per schedule per minute, across the cluster. */
   ratePerMinute: number;
 }
 
@@ -45,6 +44,8 @@ export interface WebhookOptions {
   settings: WebhookSettings;
   /** Records a signature's hash for `keepMs`; false when it was already recorded (a replay). */
   rememberSignature(signatureHash: string, keepMs: number): Promise<boolean>;
+  /** Takes one trigger of `key`'s allowance: 0 when allowed, otherwise the milliseconds until one is. */
+  takeRate(key: string, perMinute: number): Promise<number>;
   logger: Logger;
   now?: () => Date;
 }
@@ -55,7 +56,6 @@ export type WebhookHandler = (req: IncomingMessage, res: ServerResponse) => Prom
 export function createScheduleWebhook(options: WebhookOptions): WebhookHandler {
   const { settings, logger } = options;
   const now = options.now ?? (() => new Date());
-  const limiter = new RateLimiter(settings.ratePerMinute, () => now().getTime());
 
   const handle: WebhookHandler = async (req, res) => {
     const taskId = taskIdOf(req.url ?? "");
@@ -113,7 +113,7 @@ export function createScheduleWebhook(options: WebhookOptions): WebhookHandler {
         "This signature was already used: sign every request anew, with the current timestamp.",
       );
     }
-    const waitMs = limiter.take(taskId);
+    const waitMs = await options.takeRate(taskId, settings.ratePerMinute);
     if (waitMs > 0) {
       const retryAfter = Math.ceil(waitMs / 1000);
       return send(

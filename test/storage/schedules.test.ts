@@ -11,6 +11,7 @@ import type { TaskSchedule } from "../../src/core/types.js";
 import type { Database } from "../../src/storage/database.js";
 import { MemoryTaskStore } from "../../src/storage/memory-store.js";
 import { acquireLeadership } from "../../src/storage/sql/cluster.js";
+import { takeWebhookRate } from "../../src/storage/sql/webhook-rates.js";
 import { rememberSignature } from "../../src/storage/sql/webhook-replays.js";
 import { SqlTaskStore } from "../../src/storage/sql-task-store.js";
 import { openTestDatabase } from "../support/databases.js";
@@ -103,6 +104,20 @@ for (const kind of ["pglite", "postgres"] as const) {
         "UPDATE webhook_replays SET seen_at = now() - interval '2 minutes' WHERE signature_hash = 'a'",
       );
       expect(await remember("a")).toBe(true);
+    });
+
+    it("shares a schedule's webhook allowance between connections, and forgets spent ones", async () => {
+      const take = (key: string) => db.sql.transaction((tx) => takeWebhookRate(tx, key, 3));
+      const waits = await Promise.all([take("s1"), take("s1"), take("s1"), take("s1"), take("s1")]);
+      expect(waits.filter((w) => w === 0)).toHaveLength(3);
+      // The two refused wait for the next of 3 a minute: about 20 s.
+      for (const wait of waits.filter((w) => w > 0)) expect(wait).toBeGreaterThan(19_000);
+      expect(await take("s2")).toBe(0);
+      // A minute later (moved by hand) the allowance is whole again, and a row whose
+      // time has passed is deleted by the next request.
+      await db.sql.query("UPDATE webhook_rates SET tat_ms = tat_ms - 120000");
+      expect(await take("s1")).toBe(0);
+      expect(await db.sql.query("SELECT key FROM webhook_rates ORDER BY key")).toEqual([{ key: "s1" }]);
     });
   });
 }
