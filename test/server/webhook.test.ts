@@ -1,7 +1,8 @@
 /**
  * The schedule webhook over real HTTP: a signed request runs the tree (202); bad
  * signatures (wrong secret, tampered body, old timestamp, missing headers) get 401,
- * a replay 409, too many triggers 429, an unknown schedule 404, a running tree 409,
+ * a replay 409, too many triggers 429 (counted on every server of the database), an
+ * unknown schedule 404, a running tree 409,
  * and with no secret configured every request gets 503. Nothing secret is logged.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -161,6 +162,26 @@ describe("the schedule webhook", () => {
     const unscheduled = await post(plain.id);
     expect(unscheduled.status).toBe(404);
     expect(unscheduled.json.error.message).toContain("has no schedule");
+  });
+
+  it("counts a schedule's triggers on every server of the database: a second server refuses the third", async () => {
+    const other = buildApp({
+      apflow: s.apflow,
+      port: 0,
+      webhook: { secret: SECRET, toleranceMs: TOLERANCE_MS, ratePerMinute: 2 },
+    });
+    const base = new URL(await other.start()).origin;
+    try {
+      const id = await scheduledTree("shared-limit", "test_hold");
+      expect((await post(id)).status).toBe(202);
+      // The second server sees the same allowance: one left (spent on a 409), then none.
+      expect((await post(id, { base, timestamp: Math.floor(Date.now() / 1000) - 1 })).status).toBe(409);
+      const limited = await post(id, { base, timestamp: Math.floor(Date.now() / 1000) - 2 });
+      expect(limited.status).toBe(429);
+      expect(limited.json.error.code).toBe("RATE_LIMITED");
+    } finally {
+      await other.stop();
+    }
   });
 
   it("fails closed with 503 when no secret is configured", async () => {
