@@ -48,7 +48,13 @@ interface DependencyEntry {
 const TaskDependencyRef = builder.objectRef<DependencyEntry>("TaskDependency");
 
 /** The Task columns every read of the type includes (see TaskRef's `select`). */
-export const TASK_ALWAYS_SELECTED = { id: true, name: true, status: true, progress: true } as const;
+export const TASK_ALWAYS_SELECTED = {
+  id: true,
+  name: true,
+  status: true,
+  progress: true,
+  dependencyList: true,
+} as const;
 
 export const TaskRef = builder.prismaObject("Task", {
   description: "One unit of work in a task tree.",
@@ -89,9 +95,9 @@ export const TaskRef = builder.prismaObject("Task", {
     dependencies: t.field({
       type: [TaskDependencyRef],
       description: "What this task waits for, in the order given.",
-      // Read with the task itself (its dependency_list column), so a tree query
-      // spends no statement per level on dependencies.
-      select: { dependencyList: true },
+      // Read with the task itself (its dependency_list column, always selected: a
+      // short JSON array), so a tree query spends no statement per level on
+      // dependencies, nor a per-row selection look-up.
       resolve: (task) => task.dependencyList as unknown as DependencyEntry[],
     }),
     attempt: t.exposeInt("attempt", { description: "Attempts started so far (1 during the first run)." }),
