@@ -148,11 +148,14 @@ describe("the schedule webhook", () => {
 
   it("limits triggers per schedule (429 with Retry-After), 404s unknown schedules, 409s a running tree", async () => {
     const id = await scheduledTree("busy", "test_hold");
-    expect((await post(id)).status).toBe(202);
-    const running = await post(id, { timestamp: Math.floor(Date.now() / 1000) - 1 });
+    // Three timestamps from one reading of the clock: three different signatures, even
+    // when a second ends between the requests (read anew, two could coincide: a replay).
+    const now = Math.floor(Date.now() / 1000);
+    expect((await post(id, { timestamp: now })).status).toBe(202);
+    const running = await post(id, { timestamp: now - 1 });
     expect(running.status).toBe(409);
     expect(running.json.error.message).toContain("still running");
-    const limited = await post(id, { timestamp: Math.floor(Date.now() / 1000) - 2 });
+    const limited = await post(id, { timestamp: now - 2 });
     expect(limited.status).toBe(429);
     expect(limited.json.error.code).toBe("RATE_LIMITED");
     expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
@@ -173,10 +176,11 @@ describe("the schedule webhook", () => {
     const base = new URL(await other.start()).origin;
     try {
       const id = await scheduledTree("shared-limit", "test_hold");
-      expect((await post(id)).status).toBe(202);
+      const now = Math.floor(Date.now() / 1000);
+      expect((await post(id, { timestamp: now })).status).toBe(202);
       // The second server sees the same allowance: one left (spent on a 409), then none.
-      expect((await post(id, { base, timestamp: Math.floor(Date.now() / 1000) - 1 })).status).toBe(409);
-      const limited = await post(id, { base, timestamp: Math.floor(Date.now() / 1000) - 2 });
+      expect((await post(id, { base, timestamp: now - 1 })).status).toBe(409);
+      const limited = await post(id, { base, timestamp: now - 2 });
       expect(limited.status).toBe(429);
       expect(limited.json.error.code).toBe("RATE_LIMITED");
     } finally {
