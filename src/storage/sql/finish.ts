@@ -56,17 +56,20 @@ async function finishStatement(
   extraDelta: ReadonlyMap<string, number>,
 ): Promise<FinishResult> {
   if (outcomes.length === 0 && extraEvents.length === 0 && extraDelta.size === 0) return { events: [], lost: [] };
-  const retryMs = (o: Outcome) => (o.kind === "failed" ? Math.round(o.retryInMs!) : null);
+  // What each outcome's event says is decided here, once: the statement stores it
+  // (and takes the new status from it), and the same object is returned.
+  const said = outcomes.map(outcomeEvent);
   // A null delay marks a completion. The completions also release their pending
   // dependents (open_deps); only rows the fence let through (`done`) count, and the
   // dependents are pending, so no row is updated twice.
   const rows = await q.query<StoredRow & { ord: number | string; tree_id: string; progress: number; attempt: number }>(
     `WITH v AS (
-       SELECT * FROM unnest($1::text[], $2::uuid[], $3::jsonb[], $4::text[], $5::text[], $6::int[])
-         WITH ORDINALITY AS v(id, token, result, error, code, delay, ord)),
+       SELECT * FROM unnest($1::text[], $2::uuid[], $3::jsonb[], $4::text[], $5::text[], $6::int[], $7::text[],
+                            $8::text[], $9::text[], $10::jsonb[])
+         WITH ORDINALITY AS v(id, token, result, error, code, delay, status, type, message, data, ord)),
      done AS (
        UPDATE tasks t
-          SET status = CASE WHEN v.delay IS NULL THEN 'completed' ELSE 'pending' END,
+          SET status = v.status,
               result = CASE WHEN v.delay IS NULL THEN v.result ELSE t.result END,
               progress = CASE WHEN v.delay IS NULL THEN 1 ELSE t.progress END,
               completed_at = CASE WHEN v.delay IS NULL THEN now() ELSE t.completed_at END,
@@ -76,26 +79,21 @@ async function finishStatement(
               error = v.error, error_code = v.code, ${CLEAR_LEASE}
          FROM v
         WHERE t.id = v.id AND t.lease_token = v.token AND t.status = 'in_progress'
-        RETURNING t.id, t.tree_id, t.status, t.progress, t.attempt, t.error, t.error_code, v.delay, v.ord),
+        RETURNING t.id, t.tree_id, t.status, t.progress, t.attempt, v.delay, v.type, v.message, v.data, v.ord),
      released AS (
        UPDATE tasks t SET open_deps = t.open_deps - c.n
          FROM (SELECT task_id, count(*)::int AS n FROM task_dependencies
                 WHERE depends_on_id IN (SELECT id FROM done WHERE delay IS NULL) GROUP BY task_id) c
         WHERE t.id = c.task_id AND t.status = 'pending'),
      ev AS (
-       SELECT tree_id, id AS task_id, CASE WHEN delay IS NULL THEN 'completed' ELSE 'retrying' END AS type,
-              status, progress, attempt, CASE WHEN delay IS NULL THEN NULL ELSE error END AS message,
-              CASE WHEN delay IS NULL THEN NULL
-                   ELSE jsonb_build_object('errorCode', error_code, 'retryInMs', delay) END AS data,
-              ord
-         FROM done
+       SELECT tree_id, id AS task_id, type, status, progress, attempt, message, data, ord FROM done
        UNION ALL
-       SELECT tree_id, task_id, type, status, progress, attempt, message, data, $7::int8 + ord
-         FROM (${eventsFromParams(8)}) extra),
+       SELECT tree_id, task_id, type, status, progress, attempt, message, data, $11::int8 + ord
+         FROM (${eventsFromParams(12)}) extra),
      delta AS (
        SELECT tree_id, -1 AS d FROM done WHERE delay IS NULL
        UNION ALL
-       SELECT * FROM unnest($16::text[], $17::int[])),
+       SELECT * FROM unnest($20::text[], $21::int[])),
      ${eventsTail({ markStarted: false })}
      SELECT s.tree_id, s.progress, s.attempt, ${STORED_COLUMNS}
        FROM stored s
@@ -108,40 +106,50 @@ async function finishStatement(
       outcomes.map((o) => (o.kind === "failed" ? o.error : null)),
       outcomes.map((o) => (o.kind === "failed" ? o.errorCode : null)),
       outcomes.map(retryMs),
+      said.map((e) => e.status),
+      said.map((e) => e.type),
+      said.map((e) => e.message),
+      said.map((e) => (e.data === null ? null : JSON.stringify(e.data))),
       outcomes.length,
       ...eventParams(extraEvents),
       [...extraDelta.keys()],
       [...extraDelta.values()],
     ],
   );
-  // The rows say where each event landed; what the events say is known here: the
-  // outcome (ord 1..n, the fence let it through) or an event passed in (ord > n).
+  // The rows say where each event landed: an outcome's (ord 1..n, the fence let it
+  // through) or one passed in (ord > n).
   const done = new Set<string>();
   const events = rows.map((row) => {
     const ord = Number(row.ord);
     if (ord > outcomes.length) return storedEvent(extraEvents[ord - outcomes.length - 1]!, row);
     const outcome = outcomes[ord - 1]!;
     done.add(outcome.taskId);
-    const common = {
+    const event = {
+      ...said[ord - 1]!,
       treeId: row.tree_id,
       taskId: outcome.taskId,
       progress: Number(row.progress),
       attempt: Number(row.attempt),
     };
-    return storedEvent(
-      outcome.kind === "completed"
-        ? { ...common, type: "completed", status: "completed", message: null, data: null }
-        : {
-            ...common,
-            type: "retrying",
-            status: "pending",
-            message: outcome.error,
-            data: { errorCode: outcome.errorCode, retryInMs: retryMs(outcome) },
-          },
-      row,
-    );
+    return storedEvent(event, row);
   });
   return { events, lost: outcomes.filter((o) => !done.has(o.taskId)).map((o) => o.taskId) };
+}
+
+/** A completion or retry: its delay in ms (null for a completion). */
+function retryMs(o: Outcome): number | null {
+  return o.kind === "failed" ? Math.round(o.retryInMs!) : null;
+}
+
+/** What the event of a completion or a retry says, and the task's status after it. */
+function outcomeEvent(o: Outcome): Pick<NewEvent, "type" | "status" | "message" | "data"> {
+  if (o.kind === "completed") return { type: "completed", status: "completed", message: null, data: null };
+  return {
+    type: "retrying",
+    status: "pending",
+    message: o.error,
+    data: { errorCode: o.errorCode, retryInMs: retryMs(o) },
+  };
 }
 
 /**
