@@ -70,6 +70,20 @@ describe("the schedule webhook", () => {
     base?: string;
   }
 
+  /** Runs `fn` with the origin of a second server on the same database and its own webhook settings. */
+  const withSecondServer = async (
+    webhook: { secret: string | undefined; ratePerMinute: number },
+    fn: (base: string) => Promise<void>,
+  ) => {
+    const app = buildApp({ apflow: s.apflow, port: 0, webhook: { ...webhook, toleranceMs: TOLERANCE_MS } });
+    const base = new URL(await app.start()).origin;
+    try {
+      await fn(base);
+    } finally {
+      await app.stop();
+    }
+  };
+
   /** Signs (unless told otherwise) and posts; returns the status, headers and JSON body. */
   const post = async (taskId: string, options: Send = {}) => {
     const body = options.body ?? JSON.stringify({ event: "push" });
@@ -168,13 +182,7 @@ describe("the schedule webhook", () => {
   });
 
   it("counts a schedule's triggers on every server of the database: a second server refuses the third", async () => {
-    const other = buildApp({
-      apflow: s.apflow,
-      port: 0,
-      webhook: { secret: SECRET, toleranceMs: TOLERANCE_MS, ratePerMinute: 2 },
-    });
-    const base = new URL(await other.start()).origin;
-    try {
+    await withSecondServer({ secret: SECRET, ratePerMinute: 2 }, async (base) => {
       const id = await scheduledTree("shared-limit", "test_hold");
       const now = Math.floor(Date.now() / 1000);
       expect((await post(id, { timestamp: now })).status).toBe(202);
@@ -183,26 +191,16 @@ describe("the schedule webhook", () => {
       const limited = await post(id, { base, timestamp: now - 2 });
       expect(limited.status).toBe(429);
       expect(limited.json.error.code).toBe("RATE_LIMITED");
-    } finally {
-      await other.stop();
-    }
+    });
   });
 
   it("fails closed with 503 when no secret is configured", async () => {
-    const app = buildApp({
-      apflow: s.apflow,
-      port: 0,
-      webhook: { secret: undefined, toleranceMs: TOLERANCE_MS, ratePerMinute: 10 },
-    });
-    const base = new URL(await app.start()).origin;
-    try {
+    await withSecondServer({ secret: undefined, ratePerMinute: 10 }, async (base) => {
       const id = await scheduledTree("closed");
       const refused = await post(id, { base });
       expect(refused.status).toBe(503);
       expect(refused.json.error.message).toContain("APFLOW_WEBHOOK_SECRET");
       expect((await s.apflow.getTask(id))!.schedule!.runCount).toBe(0);
-    } finally {
-      await app.stop();
-    }
+    });
   });
 });
