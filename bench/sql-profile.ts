@@ -38,7 +38,7 @@ const RULES: Rule[] = [
     tasks: rowCount,
   },
   {
-    match: /SET status = CASE WHEN v\.delay IS NULL THEN 'completed'/,
+    match: /SET status = v\.status,/,
     label: "finish: UPDATE tasks -> completed/retry + events",
     kind: "finish",
     tasks: firstArrayLength,
