@@ -5,7 +5,7 @@
  */
 import { ApflowError, ErrorCode } from "./errors.js";
 import type { Executor } from "./executor.js";
-import { type InputCheck, type InputProblem, InputSchemaChecker } from "./input-schema.js";
+import { type InputCheck, type InputProblem, InputSchemaChecker, schemaProblem } from "./input-schema.js";
 import type { ExecutorAvailability } from "./tree-plan.js";
 
 export interface ExecutorInfo {
@@ -32,6 +32,16 @@ export class ExecutorRegistry {
     }
     if (this.executors.has(executor.id)) {
       throw new ApflowError(ErrorCode.CONFLICT, `an executor with id "${executor.id}" is already registered`);
+    }
+    // Checked here, so a broken schema stops start-up with its executor named
+    // instead of failing the first task that uses it with an untyped error.
+    const problem = schemaProblem(executor.inputSchema);
+    if (problem !== null) {
+      throw new ApflowError(
+        ErrorCode.VALIDATION_ERROR,
+        `executor "${executor.id}" has an invalid inputSchema (${problem}); it must be a JSON Schema object`,
+        { executor: executor.id },
+      );
     }
     this.executors.set(executor.id, executor);
     return this;

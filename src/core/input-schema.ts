@@ -17,24 +17,34 @@ export interface InputProblem {
 
 export type InputCheck = "creation" | "creation-with-dependencies" | "run";
 
+/**
+ * One Ajv for the process: its first use compiles the JSON Schema meta-schema
+ * (tens of milliseconds), which a checker of its own would pay again for every
+ * registry, and at the first task of a run rather than at start-up.
+ */
+const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+
+/** Why `schema` is not a valid JSON Schema, or null when it is. */
+export function schemaProblem(schema: JsonSchema): string | null {
+  return ajv.validateSchema(schema) ? null : ajv.errorsText(ajv.errors, { dataVar: "inputSchema" });
+}
+
 export class InputSchemaChecker {
-  private readonly ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
   private readonly compiled = new Map<string, ValidateFunction>();
 
   check(executorId: string, schema: JsonSchema, inputs: unknown, when: InputCheck): InputProblem[] {
     const key = `${executorId}\u0000${when}`;
     let validate = this.compiled.get(key);
     if (!validate) {
-      validate = this.ajv.compile(variant(schema, when));
+      const variantSchema = variant(schema, when);
+      validate = ajv.compile(variantSchema);
+      // The compiled function is all we keep: left in Ajv's cache, a schema with an
+      // $id would clash with its other variants and with other registries' copies.
+      ajv.removeSchema(variantSchema);
       this.compiled.set(key, validate);
     }
     if (validate(inputs)) return [];
     return (validate.errors ?? []).map(describe);
-  }
-
-  /** Forgets compiled schemas of an executor (re-registered under the same id). */
-  forget(executorId: string): void {
-    for (const key of this.compiled.keys()) if (key.startsWith(`${executorId}\u0000`)) this.compiled.delete(key);
   }
 }
 

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { systemClock } from "../../src/core/clock.js";
 import { ApflowError, ErrorCode } from "../../src/core/errors.js";
 import { defineExecutor } from "../../src/core/executor.js";
+import { ExecutorRegistry } from "../../src/core/executor-registry.js";
 import { MemoryTaskStore } from "../../src/storage/memory-store.js";
 import { type Harness, startHarness } from "../support/harness.js";
 
@@ -64,5 +65,42 @@ describe("executor input schemas", () => {
     const failed = (await h.service.waitForTree(missing.id)).find((t) => t.name === "get")!;
     expect(failed).toMatchObject({ status: "failed", errorCode: ErrorCode.VALIDATION_ERROR, attempt: 1 });
     expect(failed.error).toMatch(/inputs\.url: is required/);
+  });
+});
+
+describe("executor input schemas at registration", () => {
+  const withSchema = (id: string, inputSchema: Record<string, unknown>) =>
+    defineExecutor({ id, description: "x", inputSchema, execute: async () => null });
+
+  it("refuses an executor whose inputSchema is not a JSON Schema, naming it", () => {
+    const registry = new ExecutorRegistry();
+    const error = (() => {
+      try {
+        registry.register(withSchema("broken", { type: "objekt" }));
+      } catch (e) {
+        return e;
+      }
+    })() as ApflowError;
+    expect(error).toBeInstanceOf(ApflowError);
+    expect(error.code).toBe(ErrorCode.VALIDATION_ERROR);
+    expect(error.message).toMatch(/executor "broken" has an invalid inputSchema \(inputSchema\/type must be/);
+    expect(registry.ids()).toEqual([]);
+  });
+
+  it("checks inputs against a schema with an $id, in every registry and at every moment", () => {
+    const schema = {
+      $id: "https://example.com/schemas/with-id",
+      type: "object",
+      properties: { n: { type: "integer" } },
+      required: ["n"],
+    };
+    for (let i = 0; i < 2; i++) {
+      const registry = new ExecutorRegistry([withSchema("with_id", schema)]);
+      expect(registry.inputProblems("with_id", {}, "creation")).toEqual([{ path: ".n", message: "is required" }]);
+      expect(registry.inputProblems("with_id", {}, "creation-with-dependencies")).toEqual([]);
+      expect(registry.inputProblems("with_id", { n: "x" }, "run")).toEqual([
+        { path: ".n", message: "must be integer" },
+      ]);
+    }
   });
 });
