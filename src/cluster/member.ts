@@ -82,15 +82,7 @@ export class ClusterMember {
 
   async start(): Promise<void> {
     const o = this.options;
-    await registerNode(o.sql, {
-      id: o.nodeId,
-      role: o.role,
-      executors: o.executors(),
-      tags: o.tags,
-      host: hostname(),
-      pid: process.pid,
-      apiUrl: o.apiUrl ?? null,
-    });
+    await this.register();
     this.every(o.heartbeatMs, () => this.beat());
     if (this.eligible) {
       await this.contend();
@@ -117,6 +109,20 @@ export class ClusterMember {
     }
   }
 
+  /** Writes this node's registry row (at start, and again if it was forgotten). */
+  private register(): Promise<void> {
+    const o = this.options;
+    return registerNode(o.sql, {
+      id: o.nodeId,
+      role: o.role,
+      executors: o.executors(),
+      tags: o.tags,
+      host: hostname(),
+      pid: process.pid,
+      apiUrl: o.apiUrl ?? null,
+    });
+  }
+
   private every(ms: number, fn: () => Promise<void>): void {
     let busy = false;
     this.timers.push(
@@ -136,15 +142,7 @@ export class ClusterMember {
       const known = await heartbeat(o.sql, o.nodeId, o.running(), o.executors());
       if (!known) {
         // Forgotten while unreachable (or the table was reset): register again.
-        await registerNode(o.sql, {
-          id: o.nodeId,
-          role: o.role,
-          executors: o.executors(),
-          tags: o.tags,
-          host: hostname(),
-          pid: process.pid,
-          apiUrl: o.apiUrl ?? null,
-        });
+        await this.register();
       }
     } catch (error) {
       this.logger.warn("heartbeat failed", { error });

@@ -4,40 +4,30 @@
  */
 import type { NodeCapabilities } from "./placement.js";
 import type { TaskPatch } from "./tree-plan.js";
-import type {
-  DependencyRef,
-  JsonObject,
-  JsonValue,
-  OriginType,
-  Placement,
-  Task,
-  TaskEvent,
-  TaskEventType,
-  TaskSchedule,
-  TaskStatus,
-} from "./types.js";
+import type { JsonObject, JsonValue, Task, TaskEvent, TaskEventType, TaskSchedule, TaskStatus } from "./types.js";
 
-/** A task ready to insert, produced by `planTree` (validated, ids resolved). */
-export interface NewTask {
-  id: string;
-  treeId: string;
-  parentId: string | null;
-  depth: number;
-  position: number;
-  name: string;
-  executor: string;
-  inputs: JsonObject;
-  params: JsonObject;
-  priority: number;
-  maxAttempts: number;
-  timeoutMs: number | null;
-  idempotencyKey: string | null;
-  placement: Placement | null;
-  originType: OriginType;
-  originalTaskId: string | null;
-  userId: string | null;
-  dependencies: DependencyRef[];
-}
+/** A task ready to insert, produced by `planTree` (validated, ids resolved): the fields a creation sets. */
+export type NewTask = Pick<
+  Task,
+  | "id"
+  | "treeId"
+  | "parentId"
+  | "depth"
+  | "position"
+  | "name"
+  | "executor"
+  | "inputs"
+  | "params"
+  | "priority"
+  | "maxAttempts"
+  | "timeoutMs"
+  | "idempotencyKey"
+  | "placement"
+  | "originType"
+  | "originalTaskId"
+  | "userId"
+  | "dependencies"
+>;
 
 export interface TreePlan {
   rootId: string;

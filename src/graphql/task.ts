@@ -10,34 +10,25 @@ import type { JsonValue, TaskEvent } from "../core/types.js";
 import type { Task as TaskRow } from "../generated/prisma/client.js";
 import { assertPageSize, builder, DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from "./builder.js";
 import type { Context } from "./context.js";
+import type { Rollup } from "./loaders.js";
 import { selectsIdOnly } from "./selection.js";
 import { eventId, TaskEventRef, toEventShape } from "./task-event.js";
 import { TaskStatusEnum } from "./task-status.js";
 
-export const TaskRollupRef = builder
-  .objectRef<{
-    total: number;
-    pending: number;
-    inProgress: number;
-    completed: number;
-    failed: number;
-    cancelled: number;
-    progress: number;
-  }>("TaskRollup")
-  .implement({
-    description: "Figures over a task and all its descendants.",
-    fields: (t) => ({
-      total: t.exposeInt("total"),
-      pending: t.exposeInt("pending"),
-      inProgress: t.exposeInt("inProgress"),
-      completed: t.exposeInt("completed"),
-      failed: t.exposeInt("failed"),
-      cancelled: t.exposeInt("cancelled"),
-      progress: t.exposeFloat("progress", {
-        description: "0..1: terminal tasks count as done, the others by their own progress.",
-      }),
+export const TaskRollupRef = builder.objectRef<Rollup>("TaskRollup").implement({
+  description: "Figures over a task and all its descendants.",
+  fields: (t) => ({
+    total: t.exposeInt("total"),
+    pending: t.exposeInt("pending"),
+    inProgress: t.exposeInt("inProgress"),
+    completed: t.exposeInt("completed"),
+    failed: t.exposeInt("failed"),
+    cancelled: t.exposeInt("cancelled"),
+    progress: t.exposeFloat("progress", {
+      description: "0..1: terminal tasks count as done, the others by their own progress.",
     }),
-  });
+  }),
+});
 
 /** One entry of a task's dependency_list column. */
 interface DependencyEntry {

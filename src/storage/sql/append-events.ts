@@ -11,19 +11,14 @@
  * its last step, and the tree rows are locked in id order, so a transaction
  * holding a tree lock waits only for tree locks of higher id.
  */
-import type { JsonObject, TaskEvent, TaskEventType, TaskStatus } from "../../core/types.js";
+import type { TaskEvent } from "../../core/types.js";
 import type { SqlQueryable } from "../sql.js";
 
-export interface NewEvent {
-  treeId: string;
-  taskId: string;
-  type: TaskEventType;
-  status: TaskStatus;
-  progress: number;
-  attempt: number;
-  message: string | null;
-  data: JsonObject | null;
-}
+/** An event to store: what the caller knows before the statement gives it a seq and a time. */
+export type NewEvent = Pick<
+  TaskEvent,
+  "treeId" | "taskId" | "type" | "status" | "progress" | "attempt" | "message" | "data"
+>;
 
 /**
  * The part of a statement that stores its events, as WITH items. The statement
