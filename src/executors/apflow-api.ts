@@ -20,10 +20,12 @@ import { defineExecutor, type Executor, type ExecutorContext } from "../core/exe
 import { redactSecrets } from "../core/redact.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
 import { checkUrlAs, guardOptions } from "./address-guard.js";
-import { runDeadline } from "./deadline.js";
+import { runDeadline, sleep } from "./deadline.js";
 import { InputReader, isJsonObject, MAX_TIMER_MS } from "./inputs.js";
-import { postPinned, readText } from "./pinned-post.js";
+import { requestPinned } from "./pinned-request.js";
+import { readText } from "./response-text.js";
 import { scrubbedError } from "./secret-scrub.js";
+import { shownUrl } from "./shown-url.js";
 import { pinnedLookup, type ResolveHost } from "./url-guard.js";
 
 export interface ApflowApiExecutorOptions {
@@ -205,16 +207,7 @@ export function createApflowApiExecutor(options: ApflowApiExecutorOptions = {}):
 
 function readInputs(raw: JsonObject): ApiInputs {
   const reader = new InputReader(ID, raw);
-  const urlText = reader.string("url", { required: true, nonEmpty: true });
-  let url: URL | undefined;
-  if (urlText !== undefined) {
-    try {
-      url = new URL(urlText);
-      if (url.protocol !== "http:" && url.protocol !== "https:") reader.problem("url", "must be an http or https URL");
-    } catch {
-      reader.problem("url", "must be an absolute http or https URL");
-    }
-  }
+  const url = reader.httpUrl("url");
   const tasks = reader.raw("tasks");
   if (tasks === undefined) reader.problem("tasks", "is required");
   else if (!Array.isArray(tasks) || tasks.length === 0 || !tasks.every(isJsonObject)) {
@@ -324,7 +317,7 @@ async function follow(
     if (outcome.kind === "dropped" && reconnects < maxReconnects) {
       reconnects++;
       ctx.logger.info("remote event stream dropped; resuming", { rootId, after, attempt: reconnects });
-      await delay(Math.min(250 * 2 ** (reconnects - 1), 5000), signal);
+      await sleep(Math.min(250 * 2 ** (reconnects - 1), 5000), signal);
       continue;
     }
     ctx.logger.warn("remote events unavailable; polling the remote tree instead", {
@@ -343,22 +336,8 @@ async function follow(
     }
     report(task.rollup);
     if (task.rollup.pending + task.rollup.inProgress === 0) return;
-    await delay(options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, signal);
+    await sleep(options.pollIntervalMs ?? DEFAULT_POLL_INTERVAL_MS, signal);
   }
-}
-
-function delay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 /** The result, or the remote failure with the code of the task where it started. */
@@ -600,14 +579,11 @@ class RemoteNode {
       "content-type": "application/json",
       accept: "application/graphql-response+json, application/json",
       "user-agent": "apflow",
-      "content-length": String(body.length),
     };
     if (this.token) headers.authorization = `Bearer ${this.token}`;
-    const response = await postPinned(
-      this.url,
-      headers,
-      body,
-      this.addresses,
+    const response = await requestPinned(
+      { url: this.url, addresses: this.addresses },
+      { method: "POST", headers, body },
       signal,
       (error) =>
         new ApflowError(
@@ -648,9 +624,4 @@ class RemoteNode {
     }
     return payload.data;
   }
-}
-
-/** The URL as shown in messages: no credentials, no query string. */
-function shownUrl(url: URL): string {
-  return `${url.origin}${url.pathname}`;
 }

@@ -10,9 +10,10 @@ import { spawn } from "node:child_process";
 import { ApflowError, ErrorCode } from "../core/errors.js";
 import { defineExecutor, type Executor, type ExecutorContext } from "../core/executor.js";
 import type { JsonObject } from "../core/types.js";
+import { allowNonZeroExitSchema, outputDetails } from "./command-outcome.js";
 import { allowedExecutable, checkDirectory, childEnv, notAllowed } from "./host-command.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
-import { CappedOutput } from "./output-cap.js";
+import { CappedOutput, DEFAULT_MAX_OUTPUT_BYTES, maxOutputBytesSchema, tail } from "./output-cap.js";
 import { groupAlive, signalGroup } from "./process-group.js";
 
 export interface CommandExecutorOptions {
@@ -53,7 +54,6 @@ interface CommandInputs {
 
 const ID = "command_executor";
 const SHELL = "/bin/sh";
-const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 const DEFAULT_KILL_GRACE_MS = 2000;
 /** After the process exits, how long to wait for descendants that still hold its stdout/stderr. */
 const DRAIN_MS = 1000;
@@ -93,19 +93,8 @@ const inputSchema = {
       maximum: MAX_TIMER_MS,
       description: "Stop the command (SIGTERM, then SIGKILL) and fail with TIMEOUT after this many milliseconds.",
     },
-    maxOutputBytes: {
-      type: "integer",
-      minimum: 0,
-      default: DEFAULT_MAX_OUTPUT_BYTES,
-      description: "Bytes kept of stdout and of stderr each; the rest is dropped and `truncated` is set.",
-    },
-    allowNonZeroExit: {
-      type: "boolean",
-      default: false,
-      description:
-        "Complete with the result even when the command exits non-zero or is killed by a signal; " +
-        "by default that fails the task with EXECUTOR_FAILED.",
-    },
+    maxOutputBytes: maxOutputBytesSchema,
+    allowNonZeroExit: allowNonZeroExitSchema,
   },
   required: ["command"],
   additionalProperties: false,
@@ -269,21 +258,6 @@ function spawnError(error: NodeJS.ErrnoException, input: CommandInputs): ApflowE
         ? `permission denied running "${shown}"`
         : `could not start "${shown}": ${error.message}`;
   return new ApflowError(ErrorCode.EXECUTOR_FAILED, message, { code: error.code ?? null }, { cause: error });
-}
-
-function tail(text: string, chars: number): string {
-  return text.length <= chars ? text : `...${text.slice(-chars)}`;
-}
-
-function outputDetails(result: CommandResult): Record<string, unknown> {
-  return {
-    exitCode: result.exitCode,
-    signal: result.signal,
-    durationMs: result.durationMs,
-    truncated: result.truncated,
-    stderrTail: tail(result.stderr, 4000),
-    stdoutTail: tail(result.stdout, 1000),
-  };
 }
 
 function exitError(result: CommandResult): ApflowError {

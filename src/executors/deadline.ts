@@ -4,7 +4,8 @@
  * is what the task fails with (the engine's reason on cancellation, TIMEOUT on the
  * limit), and a prompt rejection even while a step (DNS, a child's startup) ignores it.
  * `bounded` is the same race for a single step with its own timeout error (websocket,
- * grpc and ssh bound their address guard and connection by it).
+ * grpc and ssh bound their address guard and connection by it), and `sleep` a pause
+ * (polling, retry back-off) that cancellation cuts short.
  */
 import { ApflowError, ErrorCode } from "../core/errors.js";
 
@@ -78,5 +79,21 @@ export function bounded<T>(promise: Promise<T>, signal: AbortSignal, ms: number,
       (value) => done(() => resolve(value)),
       (error: unknown) => done(() => reject(error)),
     );
+  });
+}
+
+/** Waits `ms`, or rejects with the abort reason as soon as `signal` aborts (at once if it has). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    signal.throwIfAborted();
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
   });
 }

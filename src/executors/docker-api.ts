@@ -7,6 +7,7 @@
 import http, { type IncomingMessage } from "node:http";
 import https from "node:https";
 import { CappedOutput } from "./output-cap.js";
+import { readText } from "./response-text.js";
 
 /** Newest API version this client speaks; a newer engine still serves it. */
 const MAX_API_VERSION = "1.47";
@@ -211,20 +212,12 @@ export class DockerApi {
   /** A call whose (small) answer is JSON or empty; a non-2xx status throws DockerApiError with the engine's message. */
   private async json(method: string, path: string, options: CallOptions): Promise<unknown> {
     const response = await this.open(method, path, options);
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of response) {
-      size += (chunk as Buffer).length;
-      if (size > MAX_JSON_BYTES) {
-        response.destroy();
-        throw new DockerApiError(
-          response.statusCode ?? 0,
-          `${method} ${path}: answer larger than ${MAX_JSON_BYTES} bytes`,
-        );
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const text = Buffer.concat(chunks).toString("utf8");
+    const text = await readText(
+      response,
+      MAX_JSON_BYTES,
+      () =>
+        new DockerApiError(response.statusCode ?? 0, `${method} ${path}: answer larger than ${MAX_JSON_BYTES} bytes`),
+    );
     if (text.trim() === "") return {};
     try {
       return JSON.parse(text);

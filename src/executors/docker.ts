@@ -16,6 +16,7 @@ import type { JsonObject } from "../core/types.js";
 import { runDeadline } from "./deadline.js";
 import { type ContainerSpec, DockerApi, DockerApiError } from "./docker-api.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
+import { DEFAULT_MAX_OUTPUT_BYTES, maxOutputBytesSchema, tail } from "./output-cap.js";
 
 export interface DockerExecutorOptions {
   /** The engine's unix socket (APFLOW_DOCKER_HOST set to a path). @defaultValue "/var/run/docker.sock" */
@@ -72,7 +73,6 @@ interface DockerInputs {
 const ID = "docker_executor";
 const PULL = ["missing", "always", "never"] as const;
 type Pull = (typeof PULL)[number];
-const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 /** Docker refuses memory limits below 6 MiB. */
 const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 const MAX_CPUS = 1024;
@@ -186,12 +186,7 @@ const inputSchema = {
       default: false,
       description: "Complete with the result whatever the exit code; by default a non-zero exit fails the task.",
     },
-    maxOutputBytes: {
-      type: "integer",
-      minimum: 0,
-      default: DEFAULT_MAX_OUTPUT_BYTES,
-      description: "Bytes kept of stdout and of stderr each; the rest is dropped and `truncated` is set.",
-    },
+    maxOutputBytes: maxOutputBytesSchema,
   },
   required: ["image"],
   additionalProperties: false,
@@ -547,10 +542,6 @@ function scrubSecrets(text: string, env: Record<string, string>): string {
   let out = text;
   for (const value of Object.values(env)) if (value.length >= 4) out = out.split(value).join(REDACTED);
   return out;
-}
-
-function tail(text: string, chars: number): string {
-  return text.length <= chars ? text : `...${text.slice(-chars)}`;
 }
 
 function exitError(result: DockerResult, input: DockerInputs, oomKilled: boolean): ApflowError {

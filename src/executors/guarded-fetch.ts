@@ -6,12 +6,11 @@
  * follow-up request is checked again) and its socket connects only to the checked
  * addresses. The response is a standard `Response` whose body streams (SSE works).
  */
-import http, { type IncomingMessage } from "node:http";
-import https from "node:https";
 import { Readable } from "node:stream";
 import type { ReadableStream as NodeReadableStream } from "node:stream/web";
 import { checkUrlAs } from "./address-guard.js";
-import { pinnedLookup, type UrlGuardOptions } from "./url-guard.js";
+import { requestPinned } from "./pinned-request.js";
+import type { UrlGuardOptions } from "./url-guard.js";
 
 export type FetchLike = (url: string | URL, init?: RequestInit) => Promise<Response>;
 
@@ -31,25 +30,13 @@ export function guardedFetch(guard: UrlGuardOptions, who: string): FetchLike {
     new Headers(init.headers).forEach((value, name) => {
       headers[name] = value;
     });
-    const body = requestBody(init.body);
-    if (body !== undefined) headers["content-length"] = String(body.length);
-    const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const client = url.protocol === "https:" ? https : http;
-      const request = client.request(
-        url,
-        {
-          method: init.method ?? "GET",
-          headers,
-          signal: init.signal ?? undefined,
-          // A fresh connection per request: a pooled socket may lead to an address this request never checked.
-          agent: false,
-          lookup: target.addresses ? pinnedLookup(target.addresses) : undefined,
-        },
-        resolve,
-      );
-      request.on("error", reject);
-      request.end(body);
-    });
+    const response = await requestPinned(
+      target,
+      { method: init.method ?? "GET", headers, body: requestBody(init.body) },
+      init.signal ?? undefined,
+      // Passed on as they are, as from fetch: its callers (MCP, LLM clients) word their own errors.
+      (error) => error,
+    );
     const status = response.statusCode ?? 0;
     const responseHeaders = new Headers();
     for (const [name, value] of Object.entries(response.headers)) {

@@ -47,6 +47,22 @@ export class InputReader {
     return value;
   }
 
+  /** A required absolute http or https URL (apflow_api_executor's node, scrape_executor's page). */
+  httpUrl(key: string): URL | undefined {
+    const text = this.string(key, { required: true, nonEmpty: true });
+    if (text === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(text);
+    } catch {
+      this.problem(key, "must be an absolute http or https URL");
+      return undefined;
+    }
+    if (url.protocol === "http:" || url.protocol === "https:") return url;
+    this.problem(key, "must be an http or https URL");
+    return undefined;
+  }
+
   boolean(key: string): boolean | undefined {
     const value = this.raw(key);
     if (value === undefined) return undefined;

@@ -21,6 +21,7 @@ import { guardedFetch } from "./guarded-fetch.js";
 import { allowedExecutable, checkDirectory, childEnv } from "./host-command.js";
 import { InputReader, isJsonObject, MAX_TIMER_MS } from "./inputs.js";
 import { StdioProcessTransport } from "./mcp-stdio.js";
+import { shownUrl } from "./shown-url.js";
 import type { ResolveHost } from "./url-guard.js";
 
 export interface McpExecutorOptions {
@@ -196,7 +197,7 @@ async function openTransport(
   ctx: ExecutorContext,
 ): Promise<Transport> {
   if (input.transport === "http") {
-    ctx.logger.info("mcp over http", { operation: input.operation, url: `${input.url.origin}${input.url.pathname}` });
+    ctx.logger.info("mcp over http", { operation: input.operation, url: shownUrl(input.url) });
     const guard = guardOptions(options.allowPrivateUrls, options);
     return new StreamableHTTPClientTransport(input.url, {
       fetch: guardedFetch(guard, ID),

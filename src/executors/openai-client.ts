@@ -10,8 +10,10 @@ import type { Logger } from "../core/executor.js";
 import { redactSecrets } from "../core/redact.js";
 import { retryDelayMs } from "../core/retry.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
+import { sleep } from "./deadline.js";
 import type { FetchLike } from "./guarded-fetch.js";
 import { isJsonObject as isObject } from "./inputs.js";
+import { shownUrl } from "./shown-url.js";
 
 export interface ChatMessage {
   role: "system" | "user" | "assistant";
@@ -78,7 +80,7 @@ const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 export function createOpenAiClient(options: OpenAiClientOptions): OpenAiClient {
   const endpoint = `${options.baseUrl.replace(/\/+$/, "")}/chat/completions`;
-  const shown = shownUrl(endpoint);
+  const shown = shownEndpoint(endpoint);
   const maxRetries = options.maxRetries ?? DEFAULT_MAX_RETRIES;
   const policy = {
     baseDelayMs: options.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_MS,
@@ -309,21 +311,6 @@ export function retryAfterMs(headers: Headers): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    signal.throwIfAborted();
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
-}
-
 function usageOf(value: JsonValue | undefined): ChatUsage | null {
   if (!isObject(value)) return null;
   const count = (key: string) => (typeof value[key] === "number" ? (value[key] as number) : 0);
@@ -378,11 +365,10 @@ function excerpt(text: string, chars: number): string {
   return text.length > chars ? `${text.slice(0, chars)}...` : text;
 }
 
-/** The URL as shown in messages and logs: no credentials, no query string. */
-export function shownUrl(url: string): string {
+/** `shownUrl` of an endpoint given as text, which may not parse. */
+function shownEndpoint(url: string): string {
   try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}`;
+    return shownUrl(new URL(url));
   } catch {
     return "(invalid URL)";
   }

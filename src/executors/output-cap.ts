@@ -1,8 +1,19 @@
 /**
- * Bounded capture of a process's output. command_executor, ssh_executor and the Docker
- * API client each keep stdout and stderr up to `maxOutputBytes` and report `truncated`
- * when more came; this is the one place that does the cutting.
+ * Bounded capture of a process's output. command_executor, ssh_executor and docker_executor
+ * (through the Docker API client) each keep stdout and stderr up to `maxOutputBytes` and
+ * report `truncated` when more came, and quote only the end of it in their errors; this is
+ * the one place that does the cutting.
  */
+
+export const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
+
+/** The `maxOutputBytes` input, as each of those executors' input schema has it. */
+export const maxOutputBytesSchema = {
+  type: "integer",
+  minimum: 0,
+  default: DEFAULT_MAX_OUTPUT_BYTES,
+  description: "Bytes kept of stdout and of stderr each; the rest is dropped and `truncated` is set.",
+};
 
 /** Keeps the first `max` bytes pushed and notes whether more came. */
 export class CappedOutput {
@@ -25,4 +36,9 @@ export class CappedOutput {
   text(): string {
     return Buffer.concat(this.chunks).toString("utf8");
   }
+}
+
+/** The last `chars` characters of `text`, marked with "..." when cut: the end of an output says why it failed. */
+export function tail(text: string, chars: number): string {
+  return text.length <= chars ? text : `...${text.slice(-chars)}`;
 }

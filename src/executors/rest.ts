@@ -4,8 +4,7 @@
  * time (each re-checked), and the socket pinned to the addresses the guard checked
  * (`lookup`), with per-request TLS verification, all without an extra dependency.
  */
-import http, { type IncomingMessage } from "node:http";
-import https from "node:https";
+import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
 import { ApflowError, ErrorCode } from "../core/errors.js";
@@ -13,9 +12,12 @@ import { defineExecutor, type Executor, type Logger } from "../core/executor.js"
 import { redactSecrets } from "../core/redact.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
 import { guardOptions } from "./address-guard.js";
-import { runDeadline } from "./deadline.js";
+import { withDeadline } from "./deadline.js";
 import { InputReader, MAX_TIMER_MS, type Scalar } from "./inputs.js";
-import { type CheckedUrl, checkUrl, pinnedLookup, type ResolveHost, type UrlGuardOptions } from "./url-guard.js";
+import { requestPinned } from "./pinned-request.js";
+import { MAX_REDIRECTS, redirectTarget } from "./redirects.js";
+import { shownUrl } from "./shown-url.js";
+import { checkUrl, type ResolveHost, type UrlGuardOptions } from "./url-guard.js";
 
 export interface RestExecutorOptions {
   /** Allow loopback, private and link-local addresses (APFLOW_REST_ALLOW_PRIVATE_URLS=1). @defaultValue false */
@@ -36,8 +38,6 @@ export interface RestResult extends JsonObject {
 
 const ID = "rest_executor";
 const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const;
-const MAX_REDIRECTS = 5;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 /** How much of a failed response's body is kept in the error details. */
@@ -178,26 +178,13 @@ export function createRestExecutor(options: RestExecutorOptions = {}): Executor 
     inputSchema,
     async execute(raw, ctx) {
       const input = readInputs(raw);
-      ctx.signal.throwIfAborted();
-      // One signal for cancellation and the timeout: its reason is what the task fails with.
-      const deadline = runDeadline(
+      // DNS lookups cannot be aborted: withDeadline's race makes cancelling and timing out prompt anyway.
+      return withDeadline(
         ctx.signal,
         input.timeoutMs,
-        () =>
-          new ApflowError(
-            ErrorCode.TIMEOUT,
-            `${input.method} ${shownUrl(input.url)} timed out after ${input.timeoutMs} ms`,
-          ),
+        () => `${input.method} ${shownUrl(input.url)} timed out after ${input.timeoutMs} ms`,
+        (signal) => exchange(input, guard, signal, ctx.logger),
       );
-      try {
-        // DNS lookups cannot be aborted: the race makes cancelling and timing out prompt anyway.
-        return await Promise.race([exchange(input, guard, deadline.signal, ctx.logger), deadline.aborted]);
-      } catch (error) {
-        if (deadline.signal.aborted) throw deadline.signal.reason;
-        throw error;
-      } finally {
-        deadline.dispose();
-      }
     },
   });
 }
@@ -211,17 +198,15 @@ async function exchange(input: RestInputs, guard: UrlGuardOptions, signal: Abort
     const target = await checkUrl(url, guard);
     signal.throwIfAborted();
     logger.debug("http request", { method, url: shownUrl(url) });
-    const response = await send(target, method, headers, body, input.verifyTls, signal);
+    const response = await requestPinned(
+      target,
+      { method, headers, body, verifyTls: input.verifyTls },
+      signal,
+      (error) => networkError(error, method, target.url),
+    );
     const status = response.statusCode ?? 0;
-    const location = response.headers.location;
-    if (input.followRedirects && REDIRECT_STATUSES.has(status) && location !== undefined) {
-      response.resume();
-      if (redirects === MAX_REDIRECTS) {
-        throw new ApflowError(ErrorCode.EXECUTOR_FAILED, `${input.method} ${shownUrl(input.url)}: too many redirects`, {
-          maxRedirects: MAX_REDIRECTS,
-        });
-      }
-      const next = redirectTarget(location, url);
+    const next = input.followRedirects ? redirectTarget(response, url, redirects, input.method, input.url) : null;
+    if (next) {
       // As browsers do: 303 turns any request into GET, 301/302 turn POST into GET.
       if ((status === 303 && method !== "HEAD") || ((status === 301 || status === 302) && method === "POST")) {
         method = "GET";
@@ -241,44 +226,7 @@ async function exchange(input: RestInputs, guard: UrlGuardOptions, signal: Abort
   }
 }
 
-function send(
-  target: CheckedUrl,
-  method: string,
-  headers: Record<string, string>,
-  body: Buffer | undefined,
-  verifyTls: boolean,
-  signal: AbortSignal,
-): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const client = target.url.protocol === "https:" ? https : http;
-    const request = client.request(
-      target.url,
-      {
-        method,
-        headers: body === undefined ? headers : { ...headers, "content-length": String(body.length) },
-        signal,
-        // A fresh connection per request: a pooled socket may lead to an address this request never checked.
-        agent: false,
-        lookup: target.addresses ? pinnedLookup(target.addresses) : undefined,
-        rejectUnauthorized: verifyTls,
-      },
-      resolve,
-    );
-    request.on("error", (error: NodeJS.ErrnoException) => reject(networkError(error, method, target.url)));
-    request.end(body);
-  });
-}
-
-function redirectTarget(location: string, base: URL): URL {
-  try {
-    return new URL(location, base);
-  } catch {
-    throw new ApflowError(ErrorCode.EXECUTOR_FAILED, `${shownUrl(base)} redirected to an invalid URL`, { location });
-  }
-}
-
-function networkError(error: NodeJS.ErrnoException, method: string, url: URL): unknown {
-  if (error.name === "AbortError") return error; // the caller turns it into the abort reason
+function networkError(error: NodeJS.ErrnoException, method: string, url: URL): ApflowError {
   const tlsHint = /certificate|self[- ]signed|CERT/i.test(`${error.code} ${error.message}`)
     ? " (set verifyTls: false to accept it)"
     : "";
@@ -374,11 +322,6 @@ function statusError(method: string, url: URL, result: RestResult, expected: num
       body: excerpt.length > ERROR_BODY_CHARS ? `${excerpt.slice(0, ERROR_BODY_CHARS)}...` : excerpt,
     },
   );
-}
-
-/** The URL as shown in messages: no credentials, no query string (it may hold an API key). */
-function shownUrl(url: URL): string {
-  return `${url.origin}${url.pathname}`;
 }
 
 function readInputs(raw: JsonObject): RestInputs {

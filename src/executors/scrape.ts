@@ -5,8 +5,7 @@
  * url-guard on every redirect hop, sockets pinned to checked addresses) and is bounded:
  * it stops reading at `maxBytes`, so a huge page costs no more than a small one.
  */
-import http, { type IncomingMessage } from "node:http";
-import https from "node:https";
+import type { IncomingMessage } from "node:http";
 import type { Readable } from "node:stream";
 import zlib from "node:zlib";
 import { type HTMLElement, type Node, NodeType, parse } from "node-html-parser";
@@ -14,9 +13,12 @@ import { ApflowError, ErrorCode } from "../core/errors.js";
 import { defineExecutor, type Executor, type Logger } from "../core/executor.js";
 import type { JsonObject } from "../core/types.js";
 import { checkUrlAs, guardOptions } from "./address-guard.js";
-import { runDeadline } from "./deadline.js";
+import { withDeadline } from "./deadline.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
-import { type CheckedUrl, pinnedLookup, type ResolveHost, type UrlGuardOptions } from "./url-guard.js";
+import { requestPinned } from "./pinned-request.js";
+import { redirectTarget } from "./redirects.js";
+import { shownUrl } from "./shown-url.js";
+import type { ResolveHost, UrlGuardOptions } from "./url-guard.js";
 
 export interface ScrapeExecutorOptions {
   /** Allow loopback, private and link-local addresses (APFLOW_REST_ALLOW_PRIVATE_URLS=1). @defaultValue false */
@@ -67,8 +69,6 @@ interface ScrapeInputs {
 }
 
 const ID = "scrape_executor";
-const MAX_REDIRECTS = 5;
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 const DEFAULT_TIMEOUT_MS = 30_000;
 const DEFAULT_MAX_BYTES = 2 * 1024 * 1024;
 const DEFAULT_MAX_TEXT_CHARS = 100_000;
@@ -129,40 +129,20 @@ export function createScrapeExecutor(options: ScrapeExecutorOptions = {}): Execu
     inputSchema,
     async execute(raw, ctx) {
       const input = readInputs(raw);
-      ctx.signal.throwIfAborted();
-      const deadline = runDeadline(
+      // DNS lookups cannot be aborted: withDeadline's race makes cancelling and timing out prompt anyway.
+      return withDeadline(
         ctx.signal,
         input.timeoutMs,
-        () =>
-          new ApflowError(ErrorCode.TIMEOUT, `scraping ${shownUrl(input.url)} timed out after ${input.timeoutMs} ms`, {
-            timeoutMs: input.timeoutMs,
-          }),
+        () => `scraping ${shownUrl(input.url)} timed out after ${input.timeoutMs} ms`,
+        (signal) => scrape(input, guard, signal, ctx.logger),
       );
-      try {
-        // DNS lookups cannot be aborted: the race makes cancelling and timing out prompt anyway.
-        return await Promise.race([scrape(input, guard, deadline.signal, ctx.logger), deadline.aborted]);
-      } catch (error) {
-        if (deadline.signal.aborted) throw deadline.signal.reason;
-        throw error;
-      } finally {
-        deadline.dispose();
-      }
     },
   });
 }
 
 function readInputs(raw: JsonObject): ScrapeInputs {
   const reader = new InputReader(ID, raw);
-  const urlText = reader.string("url", { required: true, nonEmpty: true });
-  let url: URL | undefined;
-  if (urlText !== undefined) {
-    try {
-      url = new URL(urlText);
-      if (url.protocol !== "http:" && url.protocol !== "https:") reader.problem("url", "must be an http or https URL");
-    } catch {
-      reader.problem("url", "must be an absolute http or https URL");
-    }
-  }
+  const url = reader.httpUrl("url");
   const input = {
     url: url!, // set: a missing or invalid url is a problem, and finish() throws
     maxBytes: reader.integer("maxBytes", 1024) ?? DEFAULT_MAX_BYTES,
@@ -238,22 +218,27 @@ async function fetchPage(
     const target = await checkUrlAs(url, guard, ID);
     signal.throwIfAborted();
     logger.debug("scrape request", { url: shownUrl(url) });
-    const response = await get(target, input.userAgent, signal);
-    const status = response.statusCode ?? 0;
-    const location = response.headers.location;
-    if (!REDIRECT_STATUSES.has(status) || location === undefined) return { response, url };
-    response.resume();
-    if (redirects === MAX_REDIRECTS) {
-      throw new ApflowError(ErrorCode.EXECUTOR_FAILED, `GET ${shownUrl(input.url)}: too many redirects`, {
-        maxRedirects: MAX_REDIRECTS,
-      });
-    }
-    let next: URL;
-    try {
-      next = new URL(location, url);
-    } catch {
-      throw new ApflowError(ErrorCode.EXECUTOR_FAILED, `${shownUrl(url)} redirected to an invalid URL`, { location });
-    }
+    const response = await requestPinned(
+      target,
+      {
+        method: "GET",
+        headers: {
+          "user-agent": input.userAgent,
+          accept: "text/html,application/xhtml+xml,text/plain;q=0.9,text/*;q=0.8",
+          "accept-encoding": "gzip, deflate, br",
+        },
+      },
+      signal,
+      (error) =>
+        new ApflowError(
+          ErrorCode.EXECUTOR_FAILED,
+          `GET ${shownUrl(target.url)} failed: ${error.message}`,
+          { code: error.code ?? null },
+          { cause: error },
+        ),
+    );
+    const next = redirectTarget(response, url, redirects, "GET", input.url);
+    if (!next) return { response, url };
     if (next.protocol !== "http:" && next.protocol !== "https:") {
       throw new ApflowError(ErrorCode.EXECUTOR_FAILED, `${shownUrl(url)} redirected to a ${next.protocol} URL`, {
         location: `${next.protocol}...`,
@@ -261,41 +246,6 @@ async function fetchPage(
     }
     url = next;
   }
-}
-
-function get(target: CheckedUrl, userAgent: string, signal: AbortSignal): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const client = target.url.protocol === "https:" ? https : http;
-    const request = client.request(
-      target.url,
-      {
-        method: "GET",
-        headers: {
-          "user-agent": userAgent,
-          accept: "text/html,application/xhtml+xml,text/plain;q=0.9,text/*;q=0.8",
-          "accept-encoding": "gzip, deflate, br",
-        },
-        signal,
-        // A fresh connection per request: a pooled socket may lead to an address this request never checked.
-        agent: false,
-        lookup: target.addresses ? pinnedLookup(target.addresses) : undefined,
-      },
-      resolve,
-    );
-    request.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.name === "AbortError") reject(error);
-      else
-        reject(
-          new ApflowError(
-            ErrorCode.EXECUTOR_FAILED,
-            `GET ${shownUrl(target.url)} failed: ${error.message}`,
-            { code: error.code ?? null },
-            { cause: error },
-          ),
-        );
-    });
-    request.end();
-  });
 }
 
 /** Reads (and decompresses) up to `max` bytes, then stops the download. */
@@ -374,15 +324,8 @@ function contentLanguage(response: IncomingMessage): string | null {
   return header ? (header.split(",")[0]?.trim() ?? null) || null : null;
 }
 
-interface Page {
-  title: string | null;
-  description: string | null;
-  canonicalUrl: string | null;
-  language: string | null;
-  text: string;
-  headings: ScrapeHeading[];
-  links: ScrapeLink[];
-}
+/** What the page itself says, before the cuts and the fetch's own fields. */
+type Page = Pick<ScrapeResult, "title" | "description" | "canonicalUrl" | "language" | "text" | "headings" | "links">;
 
 const collapse = (text: string) => text.replace(/\s+/g, " ").trim();
 const nonEmpty = (text: string | undefined) => (text && collapse(text)) || null;
@@ -486,9 +429,4 @@ function readText(source: string): Page {
     .replace(/\n{3,}/g, "\n\n")
     .trim();
   return { title: null, description: null, canonicalUrl: null, language: null, text, headings: [], links: [] };
-}
-
-/** The URL as shown in messages: no credentials, no query string (it may hold an API key). */
-function shownUrl(url: URL): string {
-  return `${url.origin}${url.pathname}`;
 }

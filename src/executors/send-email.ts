@@ -14,10 +14,12 @@ import { defineExecutor, type Executor } from "../core/executor.js";
 import { redactSecrets } from "../core/redact.js";
 import type { JsonObject, JsonValue } from "../core/types.js";
 import { checkUrlAs, guardOptions } from "./address-guard.js";
-import { runDeadline } from "./deadline.js";
+import { withDeadline } from "./deadline.js";
 import { InputReader, isJsonObject, MAX_TIMER_MS } from "./inputs.js";
-import { postPinned, readText } from "./pinned-post.js";
+import { requestPinned } from "./pinned-request.js";
+import { readText } from "./response-text.js";
 import { scrubbedError } from "./secret-scrub.js";
+import { shownUrl } from "./shown-url.js";
 import { blockedRange, type ResolveHost } from "./url-guard.js";
 
 export interface SmtpSettings {
@@ -211,31 +213,33 @@ export function createSendEmailExecutor(options: SendEmailExecutorOptions = {}):
     async execute(raw, ctx) {
       const { message, delivery, timeoutMs } = readInputs(raw, options);
       const secrets = secretsOf(delivery);
-      ctx.signal.throwIfAborted();
-      // DNS lookups cannot be aborted: racing `aborted` makes cancelling and timing out prompt anyway.
-      const deadline = runDeadline(
+      const count = message.to.length + message.cc.length + message.bcc.length;
+      // DNS lookups cannot be aborted: withDeadline's race makes cancelling and timing out prompt anyway.
+      return withDeadline(
         ctx.signal,
         timeoutMs,
-        () => new ApflowError(ErrorCode.TIMEOUT, `sending the e-mail timed out after ${timeoutMs} ms`, { timeoutMs }),
+        () => `sending the e-mail timed out after ${timeoutMs} ms`,
+        async (signal) => {
+          try {
+            if (delivery.provider === "smtp") {
+              ctx.logger.info("sending e-mail over SMTP", {
+                host: delivery.smtp.host,
+                port: delivery.smtp.port,
+                recipients: count,
+              });
+              return await sendSmtp(message, delivery.smtp, options, signal);
+            }
+            ctx.logger.info("sending e-mail through an HTTP API", {
+              origin: delivery.api.url.origin,
+              recipients: count,
+            });
+            return await sendHttp(message, delivery.api, options, signal);
+          } catch (error) {
+            // The abort reason (cancellation, TIMEOUT) is what withDeadline throws instead.
+            throw scrubbedError(error, secrets);
+          }
+        },
       );
-      const count = message.to.length + message.cc.length + message.bcc.length;
-      try {
-        if (delivery.provider === "smtp") {
-          ctx.logger.info("sending e-mail over SMTP", {
-            host: delivery.smtp.host,
-            port: delivery.smtp.port,
-            recipients: count,
-          });
-          return await Promise.race([sendSmtp(message, delivery.smtp, options, deadline.signal), deadline.aborted]);
-        }
-        ctx.logger.info("sending e-mail through an HTTP API", { origin: delivery.api.url.origin, recipients: count });
-        return await Promise.race([sendHttp(message, delivery.api, options, deadline.signal), deadline.aborted]);
-      } catch (error) {
-        if (deadline.signal.aborted) throw deadline.signal.reason;
-        throw scrubbedError(error, secrets);
-      } finally {
-        deadline.dispose();
-      }
     },
   });
 }
@@ -604,17 +608,14 @@ async function sendHttp(
     "content-type": "application/json",
     accept: "application/json",
     "user-agent": "apflow",
-    "content-length": String(body.length),
   };
   if (api.apiKey !== undefined) {
     headers[api.apiKeyHeader] = api.apiKeyHeader === "authorization" ? `Bearer ${api.apiKey}` : api.apiKey;
   }
-  const shown = `${api.url.origin}${api.url.pathname}`;
-  const response = await postPinned(
-    api.url,
-    headers,
-    body,
-    checked.addresses,
+  const shown = shownUrl(api.url);
+  const response = await requestPinned(
+    checked,
+    { method: "POST", headers, body },
     signal,
     (error) =>
       new ApflowError(ErrorCode.EXECUTOR_FAILED, `POST ${shown} failed: ${error.message}`, {

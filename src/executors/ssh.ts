@@ -18,9 +18,10 @@ import { ApflowError, ErrorCode } from "../core/errors.js";
 import { defineExecutor, type Executor, type ExecutorContext } from "../core/executor.js";
 import type { JsonObject } from "../core/types.js";
 import { checkedAddresses, guardOptions } from "./address-guard.js";
+import { allowNonZeroExitSchema, outputDetails } from "./command-outcome.js";
 import { bounded } from "./deadline.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
-import { CappedOutput } from "./output-cap.js";
+import { CappedOutput, DEFAULT_MAX_OUTPUT_BYTES, maxOutputBytesSchema, tail } from "./output-cap.js";
 import type { ResolveHost } from "./url-guard.js";
 
 const { Client, utils } = ssh2;
@@ -75,7 +76,6 @@ const PRIVATE_SETTING = "APFLOW_SSH_ALLOW_PRIVATE_HOSTS";
 const UNKNOWN_KEYS_SETTING = "APFLOW_SSH_ALLOW_UNKNOWN_HOST_KEYS";
 const DEFAULT_PORT = 22;
 const DEFAULT_CONNECT_TIMEOUT_MS = 20_000;
-const DEFAULT_MAX_OUTPUT_BYTES = 1024 * 1024;
 const DEFAULT_KILL_GRACE_MS = 2000;
 /** After the connection is ended, how long the server gets to close it before the socket is dropped. */
 const CLOSE_GRACE_MS = 1000;
@@ -133,19 +133,8 @@ const inputSchema = {
       description:
         "Limit for the whole task, connecting included; then the command is stopped and the task fails with TIMEOUT.",
     },
-    maxOutputBytes: {
-      type: "integer",
-      minimum: 0,
-      default: DEFAULT_MAX_OUTPUT_BYTES,
-      description: "Bytes kept of stdout and of stderr each; the rest is dropped and `truncated` is set.",
-    },
-    allowNonZeroExit: {
-      type: "boolean",
-      default: false,
-      description:
-        "Complete with the result even when the command exits non-zero or is killed by a signal; " +
-        "by default that fails the task with EXECUTOR_FAILED.",
-    },
+    maxOutputBytes: maxOutputBytesSchema,
+    allowNonZeroExit: allowNonZeroExitSchema,
   },
   required: ["host", "username", "command"],
   additionalProperties: false,
@@ -468,21 +457,6 @@ function emptyResult(startedAt: number): SshResult {
     stderr: "",
     truncated: false,
     durationMs: Math.round(performance.now() - startedAt),
-  };
-}
-
-function tail(text: string, chars: number): string {
-  return text.length <= chars ? text : `...${text.slice(-chars)}`;
-}
-
-function outputDetails(result: SshResult): Record<string, unknown> {
-  return {
-    exitCode: result.exitCode,
-    signal: result.signal,
-    durationMs: result.durationMs,
-    truncated: result.truncated,
-    stderrTail: tail(result.stderr, 4000),
-    stdoutTail: tail(result.stdout, 1000),
   };
 }
 

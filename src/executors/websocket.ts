@@ -11,6 +11,7 @@ import type { JsonObject, JsonValue } from "../core/types.js";
 import { checkedAddresses, guardOptions } from "./address-guard.js";
 import { bounded } from "./deadline.js";
 import { InputReader, MAX_TIMER_MS } from "./inputs.js";
+import { shownUrl } from "./shown-url.js";
 import { pinnedLookup, type ResolveHost } from "./url-guard.js";
 
 export interface WebSocketExecutorOptions {
@@ -292,11 +293,6 @@ function socketError(error: NodeJS.ErrnoException, input: WebSocketInputs, shown
     { code: error.code ?? null },
     { cause: error },
   );
-}
-
-/** The URL as shown in messages and logs: no credentials, no query string (it may hold a token). */
-function shownUrl(url: URL): string {
-  return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
 function readInputs(raw: JsonObject): WebSocketInputs {
