@@ -9,13 +9,12 @@
 import type { LocalEventBus } from "../core/event-bus.js";
 import type { Logger } from "../core/executor.js";
 import type { TaskStore } from "../core/ports.js";
-import type { TaskEvent } from "../core/types.js";
+import { isFinalEvent } from "../core/types.js";
 import { EVENTS_CHANNEL, type NotifiedRange, parseNotification } from "../storage/sql/append-events.js";
 import type { Sql } from "../storage/sql.js";
 
 /** Events are read in pages of this size. */
 const READ_LIMIT = 500;
-const FINAL = new Set<TaskEvent["type"]>(["completed", "failed", "cancelled"]);
 
 export async function relayClusterEvents(options: {
   sql: Sql;
@@ -52,7 +51,7 @@ export async function relayClusterEvents(options: {
       if (events.length === 0) return;
       const last = events.at(-1)!;
       const complete = events.length < READ_LIMIT || (upTo !== null && last.seq >= upTo);
-      if (complete && FINAL.has(last.type) && (await store.openTaskCount(treeId)) === 0) last.treeFinished = true;
+      if (complete && isFinalEvent(last) && (await store.openTaskCount(treeId)) === 0) last.treeFinished = true;
       const mine = local.get(treeId);
       const fresh = events.filter((e) => !mine?.delete(e.seq));
       seen.set(treeId, last.seq);

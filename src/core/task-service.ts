@@ -11,7 +11,7 @@ import type { EventBus, TaskQuery, TaskStore } from "./ports.js";
 import { SingleFlight } from "./single-flight.js";
 import { planCopy, TreeIndex } from "./tree-ops.js";
 import { idempotencyKeysOf, planTree, referencedIds, type TaskSpec, validatePatch } from "./tree-plan.js";
-import type { Task, TaskEvent } from "./types.js";
+import { isFinalEvent, type Task, type TaskEvent } from "./types.js";
 
 /** A task with its children, as `getTaskTree` returns it. */
 export interface TaskNode extends Task {
@@ -199,7 +199,7 @@ export class TaskService {
       const onAbort = () => finish(options.signal?.reason);
       // Subscribe before the first read so no terminal event can slip between them.
       const unsubscribe = this.bus.subscribe(treeId, (event) => {
-        if (event.type === "completed" || event.type === "failed" || event.type === "cancelled") check();
+        if (isFinalEvent(event)) check();
       });
       options.signal?.addEventListener("abort", onAbort, { once: true });
       check();

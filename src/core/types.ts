@@ -4,9 +4,13 @@ import type { Schedule } from "./schedule/index.js";
 export const TASK_STATUSES = ["pending", "in_progress", "completed", "failed", "cancelled"] as const;
 export type TaskStatus = (typeof TASK_STATUSES)[number];
 
-export const TERMINAL_STATUSES: readonly TaskStatus[] = ["completed", "failed", "cancelled"];
 export function isTerminal(status: TaskStatus): boolean {
   return status === "completed" || status === "failed" || status === "cancelled";
+}
+
+/** The event that made its task terminal: its type is the terminal status it set. */
+export function isFinalEvent(event: { type: TaskEventType }): boolean {
+  return event.type === "completed" || event.type === "failed" || event.type === "cancelled";
 }
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

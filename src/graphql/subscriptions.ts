@@ -5,13 +5,11 @@
 import { ApflowError, ErrorCode } from "../core/errors.js";
 import { EventQueue } from "../core/event-queue.js";
 import { TreeEventStream } from "../core/tree-event-stream.js";
-import { isTerminal, type TaskEvent } from "../core/types.js";
+import { isFinalEvent, isTerminal, type TaskEvent } from "../core/types.js";
 import { builder } from "./builder.js";
 import type { Context } from "./context.js";
 import { TaskRef } from "./task.js";
 import { seqOfCursor, TaskEventRef } from "./task-event.js";
-
-const FINAL_TYPES = new Set<TaskEvent["type"]>(["completed", "failed", "cancelled"]);
 
 async function treeOf(ctx: Context, id: string): Promise<string> {
   // The loader every subscription shares: a reconnecting crowd looks its task up in one query.
@@ -66,7 +64,7 @@ builder.subscriptionFields((t) => ({
             const task = await ctx.shared.task.load(id);
             if (!task) return;
             yield task;
-            if (FINAL_TYPES.has(event.type)) return;
+            if (isFinalEvent(event)) return;
           }
         } finally {
           queue.close();
