@@ -35,6 +35,8 @@ export async function claimReady(
   leaseMs: number,
 ): Promise<ClaimResult> {
   const owner = node.nodeId;
+  // What each claimed task's event says, stored as given and returned as the same object.
+  const started = { type: "started", status: "in_progress", message: null, data: { node: owner } } as const;
   // Each claimed row comes back as one JSON value rather than ~50 typed columns:
   // decoding them field by field was the larger part of a claim's cost in the node
   // (and on PGlite, of the whole claim).
@@ -63,8 +65,8 @@ export async function claimReady(
                      FROM task_dependencies d JOIN tasks x ON x.id = d.depends_on_id
                     WHERE d.task_id = t.id) AS deps),
      ev AS (
-       SELECT tree_id, id AS task_id, 'started'::text AS type, 'in_progress'::text AS status, progress, attempt,
-              NULL::text AS message, jsonb_build_object('node', $1::text) AS data,
+       SELECT tree_id, id AS task_id, $8::text AS type, $9::text AS status, progress, attempt,
+              NULL::text AS message, $10::jsonb AS data,
               row_number() OVER (ORDER BY priority, created_at, id) AS ord
          FROM claimed),
      ${NO_DELTA},
@@ -81,6 +83,9 @@ export async function claimReady(
       JSON.stringify(node.executors),
       JSON.stringify(node.tags),
       node.trees ?? null,
+      started.type,
+      started.status,
+      JSON.stringify(started.data),
     ],
   );
   const tasks = [];
@@ -94,16 +99,7 @@ export async function claimReady(
     tasks.push({ task, leaseToken, dependencies: deps });
     events.push(
       storedEvent(
-        {
-          treeId: task.treeId,
-          taskId: task.id,
-          type: "started",
-          status: "in_progress",
-          progress: task.progress,
-          attempt: task.attempt,
-          message: null,
-          data: { node: owner },
-        },
+        { ...started, treeId: task.treeId, taskId: task.id, progress: task.progress, attempt: task.attempt },
         row,
       ),
     );
