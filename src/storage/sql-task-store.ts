@@ -299,9 +299,10 @@ export class SqlTaskStore implements TaskStore {
       const doomed = planDelete(index, taskId);
       const root = index.get(taskId);
       if (root.parentId === null) {
-        // Tasks and dependency rows go with the tree row (ON DELETE CASCADE); events
-        // have no foreign key (it cost a check per event written), so they go here.
+        // Neither events nor tasks have a foreign key to the tree row (each cost a
+        // check per row written), so they go explicitly; dependency rows cascade.
         await tx.query("DELETE FROM task_events WHERE tree_id = $1", [root.treeId]);
+        await tx.query("DELETE FROM tasks WHERE tree_id = $1", [root.treeId]);
         await tx.query("DELETE FROM task_trees WHERE id = $1", [root.treeId]);
         return;
       }

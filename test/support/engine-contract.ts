@@ -319,7 +319,14 @@ export function defineEngineContract(label: string, factory: () => StoreFactory)
       );
       expect(await h.service.delete(root.id)).toBe(true);
       expect(await h.service.getTask(child.id)).toBeNull();
+      expect(await h.service.countTasks({ treeId: root.id })).toBe(0);
       expect(await h.store.listEvents(root.id, 0, 100)).toEqual([]);
+      // The tree id is free again: nothing of the deleted tree is left to clash with.
+      const again = await h.service.createTree([
+        { id: root.id, name: "root", executor: "noop" },
+        { id: child.id, name: "child", executor: "noop", parentId: root.id },
+      ]);
+      expect(await h.service.countTasks({ treeId: again.treeId })).toBe(2);
       const ran = await h.service.createTree([{ name: "ran", executor: "noop" }], { execute: true });
       await h.service.waitForTree(ran.id);
       await expect(h.service.delete(ran.id)).rejects.toMatchObject({ code: ErrorCode.INVALID_TRANSITION });
