@@ -1,19 +1,13 @@
 /** The example scripts run as real child processes against a real server. */
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer, type TestServer } from "./support/server.js";
+import { describe, expect, it } from "vitest";
+import { useTestServer } from "./support/server.js";
 
 const run = promisify(execFile);
 
 describe("examples", () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer("pglite");
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const s = useTestServer("pglite");
 
   it("watch-tree.ts creates a tree, follows its events and reads it back", async () => {
     const { stdout } = await run(process.execPath, ["--import", "tsx", "examples/watch-tree.ts"], {

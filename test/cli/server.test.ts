@@ -4,12 +4,11 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskView, TreeEvent } from "../../src/cli/gateway/gateway.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { tsxLoader } from "../support/processes.js";
+import { useTestServer } from "../support/server.js";
 import { cli, freePort, REPORT_TREE, startCli, tempDir, writeTaskFile } from "./support.js";
 
 const TOKEN = "cli-server-test-token";
@@ -22,14 +21,12 @@ beforeAll(async () => {
 afterAll(() => dir.remove());
 
 describe("apflow through APFLOW_API_URL", { timeout: 120_000 }, () => {
-  let server: TestServer;
+  const server = useTestServer("pglite", { app: { apiToken: TOKEN } });
   let env: Record<string, string>;
 
-  beforeAll(async () => {
-    server = await startTestServer("pglite", { app: { apiToken: TOKEN } });
+  beforeAll(() => {
     env = { APFLOW_API_URL: server.url, APFLOW_API_TOKEN: TOKEN };
   });
-  afterAll(() => server.close());
 
   it("runs a tree on the server, sending the token over HTTP and WebSocket", async () => {
     const file = await writeTaskFile(dir.dir, "report.json", REPORT_TREE);
@@ -144,9 +141,10 @@ describe("apflow next to a server that holds the embedded database", { timeout: 
 
 /** A process holding the data directory's lock without an API (the storage tests' fixture). */
 async function holdLock(dataDir: string): Promise<ChildProcess> {
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
   const fixture = path.resolve("test/storage/fixtures/hold-data-dir-lock.ts");
-  const child = spawn(process.execPath, ["--import", tsx, fixture, dataDir], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, ["--import", tsxLoader, fixture, dataDir], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout!.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("locked")) resolve();

@@ -3,20 +3,18 @@
  * (./node-process.ts), talk to their GraphQL APIs over HTTP and graphql-ws, read
  * the shared work log, and read the database's committed state directly.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { type Client, createClient } from "graphql-ws";
 import pg from "pg";
 import WebSocket from "ws";
+import { captureOutput, childEnv, type Exit, exitOf, spawnTsx } from "../support/processes.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const nodeScript = path.join(here, "node-process.ts");
 const packageRoot = path.resolve(here, "..", "..");
-// An absolute URL, so the child finds tsx whatever its working directory.
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 /** Short cluster timings (seconds in the APFLOW_* variables). */
 export const TIMINGS = {
@@ -53,7 +51,7 @@ export interface NodeProcess {
   startupMs: number;
   /** stdout and stderr so far, for failure messages. */
   output(): string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>;
+  exited: Promise<Exit>;
   alive(): boolean;
   /** SIGKILL; resolves with Date.now() right after the signal was sent, once the process is gone. */
   kill(): Promise<number>;
@@ -62,19 +60,6 @@ export interface NodeProcess {
 }
 
 const running = new Set<NodeProcess>();
-
-/** This environment without anything that could point a child at another database or configuration. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === "DATABASE_URL" || key.startsWith("APFLOW_") || key.startsWith("VITEST") || key === "NODE_OPTIONS") {
-      continue;
-    }
-    if (key === "PORT" || key === "HOST" || key.startsWith("TEST_WORK")) continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
 
 /** The database URL with an application_name, so a node's sessions can be told apart. */
 export function urlForNode(databaseUrl: string, nodeId: string): string {
@@ -108,56 +93,37 @@ export async function startNode(options: NodeOptions, readyMs = 60_000): Promise
     ...options.env,
   });
   const spawnedAt = Date.now();
-  const child = spawn(process.execPath, ["--import", tsxLoader, nodeScript], {
-    cwd: packageRoot,
-    env,
-    stdio: ["ignore", "pipe", "pipe"],
+  const child = spawnTsx(nodeScript, [], { cwd: packageRoot, env });
+  type Ready = { url: string; wsUrl: string; nodeId: string };
+  let ready: Ready | null = null;
+  let onReady: (ready: Ready) => void = () => {};
+  const output = captureOutput(child, (line) => {
+    const message = line as { ready?: boolean; url?: string; wsUrl?: string; nodeId?: string };
+    if (message.ready && !ready) {
+      ready = { url: message.url!, wsUrl: message.wsUrl!, nodeId: message.nodeId! };
+      onReady(ready);
+    }
   });
-  if (child.pid === undefined) throw new Error("could not start a node process");
-  let text = "";
-  let pending = "";
-  let ready: { url: string; wsUrl: string; nodeId: string } | null = null;
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; at: number }>((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal, at: Date.now() }));
-  });
-  const readyPromise = new Promise<{ url: string; wsUrl: string; nodeId: string }>((resolve, reject) => {
+  const exited = exitOf(child);
+  const readyPromise = new Promise<Ready>((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill("SIGKILL");
-      reject(new Error(`node ${options.nodeId} not ready within ${readyMs} ms. Output:\n${text.slice(-4000)}`));
+      reject(new Error(`node ${options.nodeId} not ready within ${readyMs} ms. Output:\n${output().slice(-4000)}`));
     }, readyMs);
-    child.stdout?.on("data", (chunk: Buffer) => {
-      const s = chunk.toString();
-      text += s;
-      pending += s;
-      const lines = pending.split("\n");
-      pending = lines.pop() ?? "";
-      for (const l of lines) {
-        if (!l.startsWith("{")) continue;
-        try {
-          const message = JSON.parse(l) as { ready?: boolean; url?: string; wsUrl?: string; nodeId?: string };
-          if (message.ready && !ready) {
-            ready = { url: message.url!, wsUrl: message.wsUrl!, nodeId: message.nodeId! };
-            clearTimeout(timer);
-            resolve(ready);
-          }
-        } catch {
-          // Not one of ours.
-        }
-      }
-    });
+    onReady = (value) => {
+      clearTimeout(timer);
+      resolve(value);
+    };
     void exited.then((exit) => {
       clearTimeout(timer);
       if (!ready) {
         reject(
           new Error(
-            `node ${options.nodeId} exited (${exit.code ?? exit.signal}) before it was ready. Output:\n${text.slice(-4000)}`,
+            `node ${options.nodeId} exited (${exit.code ?? exit.signal}) before it was ready. Output:\n${output().slice(-4000)}`,
           ),
         );
       }
     });
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    text += chunk.toString();
   });
   const alive = () => child.exitCode === null && child.signalCode === null;
   const node: NodeProcess = {
@@ -167,7 +133,7 @@ export async function startNode(options: NodeOptions, readyMs = 60_000): Promise
     url: "",
     wsUrl: "",
     startupMs: 0,
-    output: () => text,
+    output,
     exited,
     alive,
     async kill() {

@@ -2,34 +2,25 @@
  * Helpers of the crash tests: start worker children (./worker.ts), read their
  * executor logs, and read a database's committed state from the test process.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import { createApflow } from "../../src/apflow.js";
 import type { Logger } from "../../src/core/executor.js";
 import type { Task, TaskEvent } from "../../src/core/types.js";
+import { captureOutput, childEnv, type Exit, exitOf, spawnTsx } from "../support/processes.js";
 import { ROOT_ID } from "./tree.js";
 import type { WorkerConfig } from "./worker.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const workerScript = path.join(here, "worker.ts");
 const packageRoot = path.resolve(here, "..", "..");
-// An absolute URL, so a child started in another directory still finds tsx.
-const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 
 export interface WorkerMessage {
   event: string;
   [key: string]: unknown;
-}
-
-export interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  /** Date.now() when the process ended. */
-  at: number;
 }
 
 export interface Worker {
@@ -47,61 +38,27 @@ export interface Worker {
 
 const running = new Set<Worker>();
 
-/** A copy of this environment without anything that could point a child at another database. */
-function childEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (key === "DATABASE_URL" || key.startsWith("APFLOW_") || key.startsWith("VITEST") || key === "NODE_OPTIONS") {
-      continue;
-    }
-    env[key] = value;
-  }
-  return env;
-}
-
 /**
- * Starts `node --import tsx worker.ts <config>` (no wrapper process: the child's pid
- * is the node process that holds the lock). `cwd` is where a relative data dir
+ * Starts `node --import tsx worker.ts <config>`. `cwd` is where a relative data dir
  * (the default `./.apflow`) resolves.
  */
 export function startWorker(config: WorkerConfig, options: { cwd?: string } = {}): Worker {
-  const child = spawn(process.execPath, ["--import", tsxLoader, workerScript, JSON.stringify(config)], {
+  const child = spawnTsx(workerScript, [JSON.stringify(config)], {
     cwd: options.cwd ?? packageRoot,
     env: childEnv(),
-    stdio: ["ignore", "pipe", "pipe"],
   });
-  if (child.pid === undefined) throw new Error("could not start the worker");
   const messages: WorkerMessage[] = [];
   const listeners = new Set<() => void>();
-  let text = "";
-  let pending = "";
-  child.stdout?.on("data", (chunk: Buffer) => {
-    const s = chunk.toString();
-    text += s;
-    pending += s;
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
-      if (!line.startsWith("{")) continue;
-      try {
-        messages.push(JSON.parse(line) as WorkerMessage);
-      } catch {
-        // Not one of ours.
-      }
-    }
+  const output = captureOutput(child, (message) => {
+    messages.push(message as WorkerMessage);
     for (const listener of listeners) listener();
   });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    text += chunk.toString();
-  });
-  const exited = new Promise<Exit>((resolve) => {
-    child.once("exit", (code, signal) => resolve({ code, signal, at: Date.now() }));
-  });
+  const exited = exitOf(child);
   const worker: Worker = {
     child,
     pid: child.pid,
     messages,
-    output: () => text,
+    output,
     waitFor(event, ms = 60_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -113,7 +70,7 @@ export function startWorker(config: WorkerConfig, options: { cwd?: string } = {}
         };
         const timer = setTimeout(() => {
           done();
-          reject(new Error(`worker ${child.pid}: no "${event}" within ${ms} ms. Output:\n${text.slice(-4000)}`));
+          reject(new Error(`worker ${child.pid}: no "${event}" within ${ms} ms. Output:\n${output().slice(-4000)}`));
         }, ms);
         const done = () => {
           clearTimeout(timer);
@@ -128,7 +85,7 @@ export function startWorker(config: WorkerConfig, options: { cwd?: string } = {}
               done();
               reject(
                 new Error(
-                  `worker ${child.pid} exited (${exit.code ?? exit.signal}) before "${event}". Output:\n${text.slice(-4000)}`,
+                  `worker ${child.pid} exited (${exit.code ?? exit.signal}) before "${event}". Output:\n${output().slice(-4000)}`,
                 ),
               );
             }
@@ -141,7 +98,8 @@ export function startWorker(config: WorkerConfig, options: { cwd?: string } = {}
     waitForExit(ms = 60_000) {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`worker ${child.pid} still running after ${ms} ms. Output:\n${text.slice(-4000)}`)),
+          () =>
+            reject(new Error(`worker ${child.pid} still running after ${ms} ms. Output:\n${output().slice(-4000)}`)),
           ms,
         );
         void exited.then((exit) => {

@@ -7,22 +7,21 @@ import { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import { type ApflowApiResult, createApflowApiExecutor } from "../../src/executors/apflow-api.js";
 import { eventually } from "../support/harness.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { useTestServer } from "../support/server.js";
 import { newProbe, testExecutors } from "../support/test-executors.js";
-import { caught, fakeContext } from "./context.js";
+import { caught, caughtApflowError, fakeContext } from "./context.js";
 import { type GraphqlProxy, startGraphqlProxy } from "./peers/graphql-proxy.js";
 
 const probe = newProbe();
-let remote: TestServer;
+const remote = useTestServer("pglite", { apflow: { executors: testExecutors(probe) } });
 let proxy: GraphqlProxy;
 
 beforeAll(async () => {
-  remote = await startTestServer("pglite", { apflow: { executors: testExecutors(probe) } });
   proxy = await startGraphqlProxy(remote.url);
 });
+// afterAll hooks run in reverse order: the proxy closes before the server behind it.
 afterAll(async () => {
   await proxy?.close();
-  await remote?.close();
 });
 
 // The remote node listens on loopback, which the guard refuses by default (tested below).
@@ -33,9 +32,7 @@ async function run(inputs: JsonObject, executor = api, ctx = fakeContext()): Pro
 }
 
 async function failure(inputs: JsonObject, executor = api, ctx = fakeContext()): Promise<ApflowError> {
-  const error = await caught(() => executor.execute(inputs, ctx));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
+  return caughtApflowError(() => executor.execute(inputs, ctx));
 }
 
 /** root aggregates `a` (echo) and `b` (progress), all named with `prefix`. */

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, realpathSync } from "node:fs";
 import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -6,7 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import { type CommandResult, createCommandExecutor } from "../../src/executors/command.js";
-import { caught, fakeContext } from "./context.js";
+import { isAlive } from "../support/processes.js";
+import { caught, caughtApflowError, fakeContext } from "./context.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -23,24 +24,7 @@ async function run(inputs: JsonObject, executor = command, ctx = fakeContext()):
 }
 
 async function failure(inputs: JsonObject, executor = command, ctx = fakeContext()): Promise<ApflowError> {
-  const error = await caught(() => executor.execute(inputs, ctx));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
-}
-
-/** Alive and not a zombie (a reparented zombie may wait long for a reaper in a container). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
+  return caughtApflowError(() => executor.execute(inputs, ctx));
 }
 
 /** Pids a test script wrote, one a line, once it has written `count` of them. */

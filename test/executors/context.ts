@@ -2,6 +2,8 @@
  * A minimal ExecutorContext for running executors alone in tests: it records progress
  * and log lines so tests can look at them, and takes an AbortSignal to test cancelling.
  */
+import { expect } from "vitest";
+import { ApflowError } from "../../src/core/errors.js";
 import type { ExecutorContext, Logger } from "../../src/core/executor.js";
 import type { DependencyResult } from "../../src/core/ports.js";
 import type { JsonObject, Task } from "../../src/core/types.js";
@@ -96,4 +98,11 @@ export async function caught(fn: () => Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error("expected a rejection, but it resolved");
+}
+
+/** Runs `fn` and returns the ApflowError it threw (fails the test if it threw anything else, or nothing). */
+export async function caughtApflowError(fn: () => Promise<unknown>): Promise<ApflowError> {
+  const error = await caught(fn);
+  expect(error).toBeInstanceOf(ApflowError);
+  return error as ApflowError;
 }

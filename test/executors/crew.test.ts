@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ApflowError } from "../../src/core/errors.js";
+import { describe, expect, it } from "vitest";
+import type { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import {
   type BatchResult,
@@ -7,17 +7,10 @@ import {
   createBatchCrewExecutor,
   createCrewExecutor,
 } from "../../src/executors/crew.js";
-import { caught, fakeContext } from "./context.js";
-import { type OpenAiPeer, type SeenChat, startOpenAiPeer } from "./peers/openai-server.js";
+import { caught, caughtApflowError, fakeContext } from "./context.js";
+import { type SeenChat, useOpenAiPeer } from "./peers/openai-server.js";
 
-let peer: OpenAiPeer;
-beforeAll(async () => {
-  peer = await startOpenAiPeer();
-});
-afterAll(async () => {
-  await peer.close();
-});
-beforeEach(() => peer.reset());
+const peer = useOpenAiPeer();
 
 const settings = () => ({ baseUrl: peer.baseUrl, apiKey: "sk-crew-key", model: "crew-model", retryBaseDelayMs: 10 });
 const crewExecutor = () => createCrewExecutor(settings());
@@ -30,9 +23,7 @@ const user = (request: SeenChat | undefined) => request!.body.messages.find((m) 
 const system = (request: SeenChat | undefined) => request!.body.messages.find((m) => m.role === "system")!.content;
 
 async function failure(executor = crewExecutor(), inputs: JsonObject, ctx = fakeContext()): Promise<ApflowError> {
-  const error = await caught(() => executor.execute(inputs, ctx));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
+  return caughtApflowError(() => executor.execute(inputs, ctx));
 }
 
 describe("crew_executor", () => {

@@ -6,7 +6,7 @@ import { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import { createDockerExecutor, type DockerResult } from "../../src/executors/docker.js";
 import { pullQuery, StreamDemuxer } from "../../src/executors/docker-api.js";
-import { caught, fakeContext } from "./context.js";
+import { caught, caughtApflowError, fakeContext } from "./context.js";
 import { type FakeEngine, startFakeEngine } from "./peers/docker-engine.js";
 
 let engine: FakeEngine;
@@ -33,9 +33,7 @@ async function run(inputs: JsonObject, executor = docker(), ctx = fakeContext())
 }
 
 async function failure(inputs: JsonObject, executor = docker(), ctx = fakeContext()): Promise<ApflowError> {
-  const error = await caught(() => executor.execute(inputs, ctx));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
+  return caughtApflowError(() => executor.execute(inputs, ctx));
 }
 
 const callsTo = (method: string, suffix: string) =>

@@ -1,21 +1,14 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { ApflowError } from "../../src/core/errors.js";
+import { describe, expect, it } from "vitest";
+import type { ApflowError } from "../../src/core/errors.js";
 import { ExecutorRegistry } from "../../src/core/executor-registry.js";
 import { planTree } from "../../src/core/tree-plan.js";
 import type { JsonObject } from "../../src/core/types.js";
 import { builtinExecutors } from "../../src/executors/builtin.js";
 import { createGenerateExecutor, type GenerateResult } from "../../src/executors/generate.js";
-import { caught, fakeContext } from "./context.js";
-import { type OpenAiPeer, startOpenAiPeer } from "./peers/openai-server.js";
+import { caught, caughtApflowError, fakeContext } from "./context.js";
+import { useOpenAiPeer } from "./peers/openai-server.js";
 
-let peer: OpenAiPeer;
-beforeAll(async () => {
-  peer = await startOpenAiPeer();
-});
-afterAll(async () => {
-  await peer.close();
-});
-beforeEach(() => peer.reset());
+const peer = useOpenAiPeer();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -38,9 +31,7 @@ async function generateTree(inputs: JsonObject, ctx = fakeContext()): Promise<Ge
 }
 
 async function failure(inputs: JsonObject): Promise<ApflowError> {
-  const error = await caught(() => setup().generate.execute(inputs, fakeContext()));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
+  return caughtApflowError(() => setup().generate.execute(inputs, fakeContext()));
 }
 
 const invalidTree = [

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import { createGrpcExecutor } from "../../src/executors/grpc.js";
-import { caught, fakeContext } from "./context.js";
+import { caught, caughtApflowError, fakeContext } from "./context.js";
 import { selfSignedCert } from "./tls-cert.js";
 
 const PROTO_DIR = path.join(import.meta.dirname, "fixtures", "proto");
@@ -132,9 +132,7 @@ async function run(inputs: JsonObject, ctx = fakeContext()): Promise<JsonObject>
 }
 
 async function failure(inputs: JsonObject, executor = grpcExecutor, ctx = fakeContext()): Promise<ApflowError> {
-  const error = await caught(() => executor.execute(inputs, ctx));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
+  return caughtApflowError(() => executor.execute(inputs, ctx));
 }
 
 const hello = { name: "Ada", times: 2, mood: "HAPPY", tags: ["a", "b"], options: { shout: true, suffix_text: "!" } };

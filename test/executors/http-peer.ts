@@ -6,8 +6,8 @@
 import { once } from "node:events";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import https from "node:https";
-import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
+import { listenOnLoopback } from "./peers/loopback.js";
 import { selfSignedCert } from "./tls-cert.js";
 
 export interface SeenRequest {
@@ -122,19 +122,8 @@ function handler(requests: SeenRequest[]) {
 }
 
 async function listen(server: http.Server, requests: SeenRequest[], scheme: string): Promise<Peer> {
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `${scheme}://127.0.0.1:${port}`,
-    port,
-    requests,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
-  };
+  const { port, close } = await listenOnLoopback(server);
+  return { origin: `${scheme}://127.0.0.1:${port}`, port, requests, close };
 }
 
 export function startHttpPeer(): Promise<Peer> {

@@ -1,18 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import { createLlmExecutor, type LlmExecutorOptions, type LlmResult } from "../../src/executors/llm.js";
-import { caught, fakeContext } from "./context.js";
-import { type OpenAiPeer, startOpenAiPeer } from "./peers/openai-server.js";
+import { caught, caughtApflowError, fakeContext } from "./context.js";
+import { useOpenAiPeer } from "./peers/openai-server.js";
 
-let peer: OpenAiPeer;
-beforeAll(async () => {
-  peer = await startOpenAiPeer();
-});
-afterAll(async () => {
-  await peer.close();
-});
-beforeEach(() => peer.reset());
+const peer = useOpenAiPeer();
 
 const NODE_KEY = "sk-node-secret-0123456789";
 const TASK_KEY = "sk-task-secret-9876543210";
@@ -32,9 +25,7 @@ async function run(inputs: JsonObject, ctx = fakeContext(), executor = llm()): P
 }
 
 async function failure(inputs: JsonObject, executor = llm(), ctx = fakeContext()): Promise<ApflowError> {
-  const error = await caught(() => executor.execute(inputs, ctx));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
+  return caughtApflowError(() => executor.execute(inputs, ctx));
 }
 
 describe("llm_executor answers", () => {

@@ -1,4 +1,4 @@
-import { readFileSync, realpathSync } from "node:fs";
+import { realpathSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -7,13 +7,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import { createMcpExecutor } from "../../src/executors/mcp.js";
-import { caught, fakeContext } from "./context.js";
+import { isAlive, tsxLoader } from "../support/processes.js";
+import { caught, caughtApflowError, fakeContext } from "./context.js";
 import { type McpHttpPeer, startMcpHttpPeer } from "./peers/mcp-server.js";
 
 const SERVER = fileURLToPath(new URL("./peers/mcp-server.ts", import.meta.url));
-// An absolute loader URL, so the server starts whatever its working directory.
-const TSX = import.meta.resolve("tsx");
-const stdioServer = { transport: "stdio", command: process.execPath, args: ["--import", TSX, SERVER] };
+const stdioServer = { transport: "stdio", command: process.execPath, args: ["--import", tsxLoader, SERVER] };
 
 const mcp = createMcpExecutor({ allowStdio: true, killGraceMs: 300 });
 
@@ -33,20 +32,7 @@ async function run(inputs: JsonObject, executor = mcp, ctx = fakeContext()): Pro
 }
 
 async function failure(inputs: JsonObject, executor = mcp, ctx = fakeContext()): Promise<ApflowError> {
-  const error = await caught(() => executor.execute(inputs, ctx));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
-}
-
-/** Alive and not a zombie. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
+  return caughtApflowError(() => executor.execute(inputs, ctx));
 }
 
 async function serverPid(file: string): Promise<number> {

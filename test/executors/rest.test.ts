@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import { createRestExecutor, type RestResult } from "../../src/executors/rest.js";
-import { caught, fakeContext } from "./context.js";
+import { caught, caughtApflowError, fakeContext } from "./context.js";
 import { type Peer, startHttpPeer, startHttpsPeer } from "./http-peer.js";
 
 let peer: Peer;
@@ -24,9 +24,7 @@ async function request(inputs: JsonObject, ctx = fakeContext()): Promise<RestRes
 }
 
 async function failure(inputs: JsonObject, executor = rest, ctx = fakeContext()): Promise<ApflowError> {
-  const error = await caught(() => executor.execute(inputs, ctx));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
+  return caughtApflowError(() => executor.execute(inputs, ctx));
 }
 
 type Echo = { method: string; headers: Record<string, string>; query: [string, string][]; body: string };

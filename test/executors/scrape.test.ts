@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import { createScrapeExecutor, type ScrapeResult } from "../../src/executors/scrape.js";
-import { caught, fakeContext } from "./context.js";
+import { caughtApflowError, fakeContext } from "./context.js";
 import { startWebPeer, type WebPeer } from "./peers/web-pages.js";
 
 let web: WebPeer;
@@ -23,9 +23,7 @@ async function scrape(inputs: JsonObject, executor = scraper, ctx = fakeContext(
 }
 
 async function failure(inputs: JsonObject, executor = scraper, ctx = fakeContext()): Promise<ApflowError> {
-  const error = await caught(() => executor.execute(inputs, ctx));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
+  return caughtApflowError(() => executor.execute(inputs, ctx));
 }
 
 describe("scrape_executor reading HTML", () => {

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApflowError } from "../../src/core/errors.js";
+import type { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import {
   createSendEmailExecutor,
   type SendEmailExecutorOptions,
   type SendEmailResult,
 } from "../../src/executors/send-email.js";
-import { caught, fakeContext } from "./context.js";
+import { caught, caughtApflowError, fakeContext } from "./context.js";
 import {
   type EmailApiPeer,
   type SmtpPeer,
@@ -40,9 +40,7 @@ async function send(inputs: JsonObject, executor = email, ctx = fakeContext()): 
 }
 
 async function failure(inputs: JsonObject, executor = email, ctx = fakeContext()): Promise<ApflowError> {
-  const error = await caught(() => executor.execute(inputs, ctx));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
+  return caughtApflowError(() => executor.execute(inputs, ctx));
 }
 
 const smtp = (peer: SmtpPeer, more: JsonObject = {}) => ({ host: "127.0.0.1", port: peer.port, ...more });

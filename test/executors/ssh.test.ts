@@ -1,14 +1,14 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash, timingSafeEqual } from "node:crypto";
 import { once } from "node:events";
-import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import ssh2 from "ssh2";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import { createSshExecutor, type SshResult } from "../../src/executors/ssh.js";
-import { caught, fakeContext } from "./context.js";
+import { isAlive } from "../support/processes.js";
+import { caught, caughtApflowError, fakeContext } from "./context.js";
 
 const { Server, utils } = ssh2;
 
@@ -132,21 +132,6 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-/** Alive and not a zombie. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
 // These tests talk to a loopback server, which the guard refuses by default (tested below).
 const ssh = createSshExecutor({ allowPrivateHosts: true, killGraceMs: 500 });
 
@@ -163,9 +148,7 @@ async function run(inputs: JsonObject, executor = ssh, ctx = fakeContext()): Pro
 }
 
 async function failure(inputs: JsonObject, executor = ssh, ctx = fakeContext()): Promise<ApflowError> {
-  const error = await caught(() => executor.execute({ ...login(), ...inputs }, ctx));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
+  return caughtApflowError(() => executor.execute({ ...login(), ...inputs }, ctx));
 }
 
 describe("ssh_executor commands", () => {

@@ -1,9 +1,8 @@
 import os from "node:os";
 import { describe, expect, it } from "vitest";
-import { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import { systemInfoExecutor } from "../../src/executors/system-info.js";
-import { caught, fakeContext } from "./context.js";
+import { caughtApflowError, fakeContext } from "./context.js";
 
 const info = async (inputs: JsonObject = {}) => (await systemInfoExecutor.execute(inputs, fakeContext())) as JsonObject;
 
@@ -40,9 +39,8 @@ describe("system_info_executor", () => {
   });
 
   it("rejects an unknown resource", async () => {
-    const error = await caught(() => info({ resource: "gpu" }));
-    expect(error).toBeInstanceOf(ApflowError);
-    expect((error as ApflowError).code).toBe("VALIDATION_ERROR");
-    expect((error as ApflowError).problems[0]?.path).toBe("inputs.resource");
+    const error = await caughtApflowError(() => info({ resource: "gpu" }));
+    expect(error.code).toBe("VALIDATION_ERROR");
+    expect(error.problems[0]?.path).toBe("inputs.resource");
   });
 });

@@ -1,8 +1,8 @@
 import type { LookupAddress } from "node:dns";
 import { describe, expect, it } from "vitest";
-import { ApflowError } from "../../src/core/errors.js";
+import type { ApflowError } from "../../src/core/errors.js";
 import { blockedRange, checkUrl, pinnedLookup } from "../../src/executors/url-guard.js";
-import { caught } from "./context.js";
+import { caughtApflowError } from "./context.js";
 
 // Classification only: public addresses are never contacted (there is no internet here).
 describe("blockedRange", () => {
@@ -62,9 +62,7 @@ const resolveTo =
     addresses.map((address) => ({ address, family: address.includes(":") ? 6 : 4 }));
 
 async function refusal(url: string, options: Parameters<typeof checkUrl>[1]): Promise<ApflowError> {
-  const error = await caught(() => checkUrl(new URL(url), options));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
+  return caughtApflowError(() => checkUrl(new URL(url), options));
 }
 
 describe("checkUrl", () => {

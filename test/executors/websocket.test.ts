@@ -6,7 +6,7 @@ import { type WebSocket, WebSocketServer } from "ws";
 import { ApflowError } from "../../src/core/errors.js";
 import type { JsonObject } from "../../src/core/types.js";
 import { createWebSocketExecutor, type WebSocketResult } from "../../src/executors/websocket.js";
-import { caught, fakeContext } from "./context.js";
+import { caught, caughtApflowError, fakeContext } from "./context.js";
 import { selfSignedCert } from "./tls-cert.js";
 
 interface Seen {
@@ -109,9 +109,7 @@ async function exchange(inputs: JsonObject, ctx = fakeContext()): Promise<WebSoc
 }
 
 async function failure(inputs: JsonObject, executor = websocket, ctx = fakeContext()): Promise<ApflowError> {
-  const error = await caught(() => executor.execute(inputs, ctx));
-  expect(error).toBeInstanceOf(ApflowError);
-  return error as ApflowError;
+  return caughtApflowError(() => executor.execute(inputs, ctx));
 }
 
 /** The server's record of the most recent connection to `path`. */

@@ -18,6 +18,7 @@ import { LocalEventBus } from "../../src/core/event-bus.js";
 import { EventQueue } from "../../src/core/event-queue.js";
 import type { TaskEvent } from "../../src/core/types.js";
 import { subscribeWithFanOut } from "../../src/graphql/fan-out.js";
+import { progressEvent } from "../support/events.js";
 
 function fixture() {
   const bus = new LocalEventBus();
@@ -69,20 +70,7 @@ function fixture() {
   let seq = 0;
   const publish = () => {
     seq++;
-    bus.publish([
-      {
-        treeId: "tree",
-        seq,
-        taskId: `task${seq}`,
-        type: "progress",
-        status: "in_progress",
-        progress: 0,
-        attempt: 1,
-        message: null,
-        data: null,
-        at: new Date(0),
-      },
-    ]);
+    bus.publish([progressEvent(seq, `task${seq}`)]);
   };
   return { calls, subscribe, publish };
 }

@@ -1,10 +1,10 @@
 /** Operation limits and error masking, over real HTTP and WebSocket. */
 import { GraphQLError } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { ApflowError, ErrorCode } from "../../src/core/errors.js";
 import { silentLogger } from "../../src/core/logger.js";
 import { maskError } from "../../src/graphql/errors.js";
-import { collect, startTestServer, type TestServer } from "../support/server.js";
+import { collect, useTestServer } from "../support/server.js";
 
 async function post(url: string, body: string, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
@@ -19,15 +19,9 @@ async function post(url: string, body: string, headers: Record<string, string> =
 }
 
 describe("operation limits", () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer("pglite", {
-      apflow: { runTasks: false },
-      app: { limits: { maxDepth: 6, maxCost: 5_000 }, maxBodyBytes: 4_096 },
-    });
-  });
-  afterAll(async () => {
-    await s?.close();
+  const s = useTestServer("pglite", {
+    apflow: { runTasks: false },
+    app: { limits: { maxDepth: 6, maxCost: 5_000 }, maxBodyBytes: 4_096 },
   });
 
   it("rejects a query nested deeper than the limit, naming the setting", async () => {

@@ -4,10 +4,10 @@
  * tasks with dependencies and dependents selected, and compared with the same
  * query over a tree of the same depth but 15 tasks.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { graphql } from "../../src/client/gql/index.js";
 import type { TaskSpec } from "../../src/core/tree-plan.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { useTestServer } from "../support/server.js";
 import { aggregateTree } from "../support/trees.js";
 
 const NestedTree = graphql(`
@@ -75,14 +75,8 @@ const TreeWithDependencyIds = graphql(`
 `);
 
 describe.each(["pglite", "postgres"] as const)("nested tree query cost on %s", (kind) => {
-  let s: TestServer;
   let recording: string[] | null = null;
-  beforeAll(async () => {
-    s = await startTestServer(kind, { apflow: { onQuery: (sql) => recording?.push(sql), runTasks: false } });
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const s = useTestServer(kind, { apflow: { onQuery: (sql) => recording?.push(sql), runTasks: false } });
 
   async function statementsFor(
     specs: TaskSpec[],

@@ -3,10 +3,10 @@
  * Query.scheduledTasks (ordered, paged), the iCalendar query, and the errors.
  * The scheduler loop is off here: runs come from triggerTaskSchedule only.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { graphql } from "../../src/client/gql/index.js";
 import { eventually } from "../support/harness.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { startTestServer, useTestServer } from "../support/server.js";
 
 const CreateJob = graphql(`
   mutation CreateScheduledJob($input: CreateTaskTreeInput!) {
@@ -131,14 +131,8 @@ const ScheduleEvents = graphql(`
 `);
 
 describe("schedules through GraphQL", () => {
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer("pglite", {
-      apflow: { scheduler: { enabled: false, intervalMs: 1_000, missedRuns: "run_once" } },
-    });
-  });
-  afterAll(async () => {
-    await s?.close();
+  const s = useTestServer("pglite", {
+    apflow: { scheduler: { enabled: false, intervalMs: 1_000, missedRuns: "run_once" } },
   });
 
   const job = async (name: string, withChild = false) => {

@@ -7,13 +7,13 @@
  */
 import { once } from "node:events";
 import { print } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { FullEventsSubscription } from "../../src/client/gql/graphql.js";
 import { graphql } from "../../src/client/gql/index.js";
 import type { TaskSpec } from "../../src/core/tree-plan.js";
 import { eventually } from "../support/harness.js";
-import { collect, startTestServer, subscribe, type TestServer } from "../support/server.js";
+import { collect, subscribe, useTestServer } from "../support/server.js";
 import { newProbe, testExecutors } from "../support/test-executors.js";
 
 const EventSeqs = print(
@@ -72,13 +72,7 @@ async function rawSubscriber(url: string, query: string, variables: Record<strin
 
 describe("subscription fan-out over WebSockets", () => {
   const probe = newProbe();
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer("pglite", { apflow: { executors: testExecutors(probe) } });
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const s = useTestServer("pglite", { apflow: { executors: testExecutors(probe) } });
 
   it("gives subscribers with different selections and cursors each its own complete, ordered stream", async () => {
     const root = await s.apflow.createTree(

@@ -4,7 +4,7 @@
  * and loses nothing.
  */
 import { print } from "graphql";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type {
   RootProgressSubscription,
   TaskStatusChangedSubscription,
@@ -12,7 +12,7 @@ import type {
 } from "../../src/client/gql/graphql.js";
 import { graphql } from "../../src/client/gql/index.js";
 import { eventually } from "../support/harness.js";
-import { collect, startTestServer, subscribe, type TestServer } from "../support/server.js";
+import { collect, subscribe, useTestServer } from "../support/server.js";
 import { newProbe, testExecutors } from "../support/test-executors.js";
 
 const StatusChanged = print(
@@ -61,13 +61,7 @@ type TreeEvent = TreeEventsSubscription["taskTreeEvents"];
 
 describe.each(["pglite", "postgres"] as const)("subscriptions on %s", (kind) => {
   const probe = newProbe();
-  let s: TestServer;
-  beforeAll(async () => {
-    s = await startTestServer(kind, { apflow: { executors: testExecutors(probe) } });
-  });
-  afterAll(async () => {
-    await s?.close();
-  });
+  const s = useTestServer(kind, { apflow: { executors: testExecutors(probe) } });
 
   /** A tree whose tasks wait at gates the test opens: a, b (needs a), root (needs both). */
   async function gatedTree(prefix: string) {

@@ -5,24 +5,18 @@
  * (HMAC) authentication.
  */
 import { type Client, createClient } from "graphql-ws";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { useTestServer } from "../support/server.js";
 
 const TOKEN = "api-token-for-tests-0123456789";
 const QUERY = "{ executors { id } }";
 
 describe("bearer-token authentication", () => {
-  let s: TestServer;
   const clients: Client[] = [];
-  beforeAll(async () => {
-    s = await startTestServer("pglite", { apflow: { api: { url: undefined, token: TOKEN } } });
-  });
+  const s = useTestServer("pglite", { apflow: { api: { url: undefined, token: TOKEN } } });
   afterEach(async () => {
     await Promise.all(clients.splice(0).map((client) => client.dispose()));
-  });
-  afterAll(async () => {
-    await s?.close();
   });
 
   const http = async (authorization?: string) => {

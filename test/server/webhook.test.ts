@@ -10,39 +10,38 @@ import { defineExecutor } from "../../src/core/executor.js";
 import { createLogger } from "../../src/core/logger.js";
 import { signWebhook } from "../../src/core/schedule/index.js";
 import { buildApp } from "../../src/server/app.js";
-import { startTestServer, type TestServer } from "../support/server.js";
+import { useTestServer } from "../support/server.js";
 
 const SECRET = "webhook-secret-for-tests-0123456789";
 const TOLERANCE_MS = 300_000;
 
 describe("the schedule webhook", () => {
-  let s: TestServer;
-  let origin: string;
   const logLines: string[] = [];
   /** Resolvers of running `test_hold` tasks, by task name. */
   const held = new Map<string, () => void>();
+  const s = useTestServer("pglite", {
+    apflow: {
+      scheduler: { enabled: false, intervalMs: 1_000, missedRuns: "run_once" },
+      webhook: { secret: SECRET, toleranceMs: TOLERANCE_MS, ratePerMinute: 2 },
+      logger: createLogger("debug", {}, (line) => logLines.push(line)),
+      executors: [
+        defineExecutor({
+          id: "test_hold",
+          description: "runs until the test releases it",
+          inputSchema: { type: "object" },
+          execute: (_inputs, ctx) => new Promise((resolve) => held.set(ctx.task.name, () => resolve({ ok: true }))),
+        }),
+      ],
+    },
+  });
+  let origin: string;
 
-  beforeAll(async () => {
-    s = await startTestServer("pglite", {
-      apflow: {
-        scheduler: { enabled: false, intervalMs: 1_000, missedRuns: "run_once" },
-        webhook: { secret: SECRET, toleranceMs: TOLERANCE_MS, ratePerMinute: 2 },
-        logger: createLogger("debug", {}, (line) => logLines.push(line)),
-        executors: [
-          defineExecutor({
-            id: "test_hold",
-            description: "runs until the test releases it",
-            inputSchema: { type: "object" },
-            execute: (_inputs, ctx) => new Promise((resolve) => held.set(ctx.task.name, () => resolve({ ok: true }))),
-          }),
-        ],
-      },
-    });
+  beforeAll(() => {
     origin = new URL(s.url).origin;
   });
-  afterAll(async () => {
+  // afterAll hooks run in reverse order: held tasks are released before the server closes.
+  afterAll(() => {
     for (const release of held.values()) release();
-    await s?.close();
   });
 
   const scheduledTree = async (name: string, executor = "system_info_executor") => {

@@ -2,6 +2,7 @@
 import type { TypedDocumentNode } from "@graphql-typed-document-node/core";
 import { type ExecutionResult, print } from "graphql";
 import { type Client, createClient } from "graphql-ws";
+import { afterAll, beforeAll } from "vitest";
 import WebSocket from "ws";
 import { type Apflow, type ApflowOptions, createApflow } from "../../src/apflow.js";
 import { type App, type AppOptions, buildApp } from "../../src/server/app.js";
@@ -62,6 +63,20 @@ export async function startTestServer(
       await database?.drop();
     },
   };
+}
+
+/**
+ * The server of a test file or describe block: started before its first test, closed
+ * after its last. Its fields are there once it has started.
+ */
+export function useTestServer(...args: Parameters<typeof startTestServer>): TestServer {
+  const server = {} as TestServer;
+  beforeAll(async () => {
+    Object.assign(server, await startTestServer(...args));
+  });
+  // No close when the start failed: that failure is the one to report.
+  afterAll(() => server.close?.());
+  return server;
 }
 
 export interface Subscription<T> {

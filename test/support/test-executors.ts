@@ -42,95 +42,48 @@ export function testExecutors(probe: Probe): Executor[] {
         { once: true },
       );
     });
+  /** An executor that notes its start in the probe before it runs. */
+  const probed = (id: string, description: string, run: Executor["execute"]): Executor =>
+    defineExecutor({
+      id,
+      description,
+      inputSchema: schema,
+      async execute(inputs, ctx) {
+        note(ctx.task.name, inputs);
+        return run(inputs, ctx);
+      },
+    });
   return [
-    defineExecutor({
-      id: "noop",
-      description: "returns { ok: true }",
-      inputSchema: schema,
-      async execute(inputs, ctx) {
-        note(ctx.task.name, inputs);
-        return { ok: true };
-      },
+    probed("noop", "returns { ok: true }", async () => ({ ok: true })),
+    probed("echo", "returns its inputs (or inputs.value when given)", async (inputs) =>
+      inputs.value === undefined ? inputs : inputs.value,
+    ),
+    probed("fail", "always fails", async (inputs) => {
+      throw new ApflowError(ErrorCode.EXECUTOR_FAILED, String(inputs.message ?? "boom"));
     }),
-    defineExecutor({
-      id: "echo",
-      description: "returns its inputs (or inputs.value when given)",
-      inputSchema: schema,
-      async execute(inputs, ctx) {
-        note(ctx.task.name, inputs);
-        return inputs.value === undefined ? inputs : inputs.value;
-      },
+    probed("flaky", "fails until attempt >= inputs.succeedOn", async (inputs, ctx) => {
+      if (ctx.task.attempt < Number(inputs.succeedOn)) throw new Error(`attempt ${ctx.task.attempt} failed`);
+      return { attempt: ctx.task.attempt };
     }),
-    defineExecutor({
-      id: "fail",
-      description: "always fails",
-      inputSchema: schema,
-      async execute(inputs, ctx) {
-        note(ctx.task.name, inputs);
-        throw new ApflowError(ErrorCode.EXECUTOR_FAILED, String(inputs.message ?? "boom"));
-      },
+    probed("switch", "fails while its name is in probe.failing", async (_inputs, ctx) => {
+      if (probe.failing.has(ctx.task.name)) throw new Error(`${ctx.task.name} is switched to fail`);
+      return { ok: true };
     }),
-    defineExecutor({
-      id: "flaky",
-      description: "fails until attempt >= inputs.succeedOn",
-      inputSchema: schema,
-      async execute(inputs, ctx) {
-        note(ctx.task.name, inputs);
-        if (ctx.task.attempt < Number(inputs.succeedOn)) throw new Error(`attempt ${ctx.task.attempt} failed`);
-        return { attempt: ctx.task.attempt };
-      },
+    probed("sleep", "waits inputs.ms (or forever), honouring the signal", async (inputs, ctx) => {
+      await waitOrAbort(ctx.signal, ctx.task.name, typeof inputs.ms === "number" ? inputs.ms : null);
+      return { slept: inputs.ms ?? null };
     }),
-    defineExecutor({
-      id: "switch",
-      description: "fails while its name is in probe.failing",
-      inputSchema: schema,
-      async execute(inputs, ctx) {
-        note(ctx.task.name, inputs);
-        if (probe.failing.has(ctx.task.name)) throw new Error(`${ctx.task.name} is switched to fail`);
-        return { ok: true };
-      },
+    probed("gate", "waits until the test opens probe.gates[name]", async (_inputs, ctx) => {
+      await waitOrAbort(ctx.signal, ctx.task.name, null, (open) => probe.gates.set(ctx.task.name, open));
+      return { opened: true };
     }),
-    defineExecutor({
-      id: "sleep",
-      description: "waits inputs.ms (or forever), honouring the signal",
-      inputSchema: schema,
-      async execute(inputs, ctx) {
-        note(ctx.task.name, inputs);
-        await waitOrAbort(ctx.signal, ctx.task.name, typeof inputs.ms === "number" ? inputs.ms : null);
-        return { slept: inputs.ms ?? null };
-      },
+    probed("progress", "reports 0.25 then 0.5, then completes", async (_inputs, ctx) => {
+      ctx.reportProgress(0.25, "a quarter");
+      await new Promise((r) => setTimeout(r, 30));
+      ctx.reportProgress(0.5, "half");
+      await new Promise((r) => setTimeout(r, 30));
+      return { done: true };
     }),
-    defineExecutor({
-      id: "gate",
-      description: "waits until the test opens probe.gates[name]",
-      inputSchema: schema,
-      async execute(inputs, ctx) {
-        note(ctx.task.name, inputs);
-        await waitOrAbort(ctx.signal, ctx.task.name, null, (open) => probe.gates.set(ctx.task.name, open));
-        return { opened: true };
-      },
-    }),
-    defineExecutor({
-      id: "progress",
-      description: "reports 0.25 then 0.5, then completes",
-      inputSchema: schema,
-      async execute(inputs, ctx) {
-        note(ctx.task.name, inputs);
-        ctx.reportProgress(0.25, "a quarter");
-        await new Promise((r) => setTimeout(r, 30));
-        ctx.reportProgress(0.5, "half");
-        await new Promise((r) => setTimeout(r, 30));
-        return { done: true };
-      },
-    }),
-    defineExecutor({
-      id: "ignore_abort",
-      description: "never settles and ignores its signal",
-      inputSchema: schema,
-      async execute(inputs, ctx) {
-        note(ctx.task.name, inputs);
-        return new Promise(() => {});
-      },
-    }),
+    probed("ignore_abort", "never settles and ignores its signal", () => new Promise(() => {})),
   ];
 }

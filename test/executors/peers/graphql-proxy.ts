@@ -4,9 +4,9 @@
  * things on purpose: refuse WebSocket upgrades (so the executor has to poll), cut the open
  * WebSockets (so it has to resume), or answer 401 quoting the token it received.
  */
-import { once } from "node:events";
 import http from "node:http";
-import net, { type AddressInfo } from "node:net";
+import net from "node:net";
+import { listenOnLoopback } from "./loopback.js";
 
 export type ProxyMode = "pass" | "refuse-ws" | "unauthorized";
 
@@ -77,18 +77,14 @@ export async function startGraphqlProxy(target: string): Promise<GraphqlProxy> {
     far.on("error", end);
   });
 
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  proxy.url = `http://127.0.0.1:${port}${upstream.pathname}`;
+  const listening = await listenOnLoopback(server);
+  proxy.url = `http://127.0.0.1:${listening.port}${upstream.pathname}`;
   proxy.cutWebSockets = () => {
     for (const socket of tunnels) socket.destroy();
   };
   proxy.close = async () => {
     proxy.cutWebSockets();
-    server.closeAllConnections();
-    server.close();
-    await once(server, "close");
+    await listening.close();
   };
   return proxy;
 }

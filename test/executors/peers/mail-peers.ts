@@ -7,6 +7,7 @@ import { once } from "node:events";
 import http from "node:http";
 import net, { type AddressInfo } from "node:net";
 import { SMTPServer } from "smtp-server";
+import { listenOnLoopback } from "./loopback.js";
 
 export interface ReceivedMail {
   mailFrom: string;
@@ -152,17 +153,6 @@ export async function startEmailApiPeer(): Promise<EmailApiPeer> {
       }
     });
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
-  };
+  const { port, close } = await listenOnLoopback(server);
+  return { origin: `http://127.0.0.1:${port}`, port, requests, close };
 }

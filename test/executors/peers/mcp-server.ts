@@ -9,15 +9,14 @@
  * notifications). Resources: memo://greeting (text), memo://data.json (JSON).
  */
 import { randomUUID } from "node:crypto";
-import { once } from "node:events";
 import { writeFileSync } from "node:fs";
 import http, { type IncomingHttpHeaders } from "node:http";
-import type { AddressInfo } from "node:net";
 import { pathToFileURL } from "node:url";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
+import { listenOnLoopback } from "./loopback.js";
 
 export function buildMcpServer(): McpServer {
   const server = new McpServer({ name: "apflow-test-peer", version: "1.0.0" });
@@ -144,18 +143,14 @@ export async function startMcpHttpPeer(): Promise<McpHttpPeer> {
       res.end(String(error));
     }
   });
-  httpServer.listen(0, "127.0.0.1");
-  await once(httpServer, "listening");
-  const { port } = httpServer.address() as AddressInfo;
+  const listening = await listenOnLoopback(httpServer);
   return {
-    url: `http://127.0.0.1:${port}/mcp`,
+    url: `http://127.0.0.1:${listening.port}/mcp`,
     requests,
     closedSessions,
     close: async () => {
       await Promise.all([...sessions.values()].map((t) => t.close().catch(() => {})));
-      httpServer.closeAllConnections();
-      httpServer.close();
-      await once(httpServer, "close");
+      await listening.close();
     },
   };
 }

@@ -5,9 +5,9 @@
  * Streamed answers use the real wire format: `data: {chunk}\n\n` events ending with
  * `data: [DONE]`, one chunk per word, with usage in a last chunk as OpenAI sends it.
  */
-import { once } from "node:events";
 import http, { type IncomingHttpHeaders, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, beforeEach } from "vitest";
+import { listenOnLoopback } from "./loopback.js";
 
 export type Reply =
   | {
@@ -63,10 +63,23 @@ let nextId = 1;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-export async function startOpenAiPeer(): Promise<OpenAiPeer> {
+/**
+ * The peer of a test file: it listens from before the file's first test to after its
+ * last, and is reset before each test. Its fields are there once it listens.
+ */
+export function useOpenAiPeer(): OpenAiPeer {
+  const peer = {} as OpenAiPeer;
+  beforeAll(() => startOpenAiPeer(peer));
+  beforeEach(() => peer.reset());
+  afterAll(() => peer.close());
+  return peer;
+}
+
+/** Starts a peer in `peer`, so a test file can hold on to it before it listens. */
+async function startOpenAiPeer(peer: OpenAiPeer): Promise<void> {
   const requests: SeenChat[] = [];
   let queue: Reply[] = [];
-  const peer: Partial<OpenAiPeer> = { fallback: defaultFallback, maxInFlight: 0 };
+  Object.assign(peer, { fallback: defaultFallback, maxInFlight: 0 });
   let inFlight = 0;
 
   const server = http.createServer((req, res) => {
@@ -82,7 +95,7 @@ export async function startOpenAiPeer(): Promise<OpenAiPeer> {
       const seen: SeenChat = { path: req.url ?? "", headers: req.headers, body, closedEarly: false };
       requests.push(seen);
       inFlight++;
-      peer.maxInFlight = Math.max(peer.maxInFlight!, inFlight);
+      peer.maxInFlight = Math.max(peer.maxInFlight, inFlight);
       res.on("close", () => {
         inFlight--;
         if (!res.writableFinished) seen.closedEarly = true;
@@ -91,14 +104,12 @@ export async function startOpenAiPeer(): Promise<OpenAiPeer> {
         send(res, 404, { error: { message: "not found" } });
         return;
       }
-      const reply = queue.shift() ?? peer.fallback!(seen);
+      const reply = queue.shift() ?? peer.fallback(seen);
       answer(res, seen, reply).catch((error) => res.destroy(error));
     });
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return Object.assign(peer, {
+  const { port, close } = await listenOnLoopback(server);
+  Object.assign(peer, {
     baseUrl: `http://127.0.0.1:${port}/v1`,
     requests,
     script: (...replies: Reply[]) => {
@@ -110,12 +121,8 @@ export async function startOpenAiPeer(): Promise<OpenAiPeer> {
       peer.fallback = defaultFallback;
       peer.maxInFlight = 0;
     },
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
-  }) as OpenAiPeer;
+    close,
+  });
 }
 
 function send(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {

@@ -5,8 +5,8 @@
  */
 import { once } from "node:events";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
 import { gzipSync } from "node:zlib";
+import { listenOnLoopback } from "./loopback.js";
 
 export interface PageRequest {
   path: string;
@@ -156,17 +156,6 @@ export async function startWebPeer(): Promise<WebPeer> {
     });
     Promise.resolve(route(req, res)).catch((error) => res.destroy(error));
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const { port } = server.address() as AddressInfo;
-  return {
-    origin: `http://127.0.0.1:${port}`,
-    port,
-    requests,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await once(server, "close");
-    },
-  };
+  const { port, close } = await listenOnLoopback(server);
+  return { origin: `http://127.0.0.1:${port}`, port, requests, close };
 }
