@@ -5,9 +5,9 @@
  * own) that loses a deadlock or a serialization check is retried as a whole,
  * because PostgreSQL asks the client to.
  */
-import { createHash } from "node:crypto";
 import pg from "pg";
 import type { Sql, SqlQueryable } from "./sql.js";
+import { statementName } from "./statement-name.js";
 
 const INT8_OID = 20;
 const INT8_ARRAY_OID = 1016;
@@ -57,28 +57,14 @@ async function run<Row>(
   // No parameters: pg uses the simple query protocol, which accepts several
   // statements and then answers with one result per statement; return the last.
   const values = params && params.length > 0 ? [...params] : undefined;
+  // Parameterized statements run as named prepared statements, so each connection
+  // parses and plans a statement once instead of on every call: the claim, finish and
+  // event statements are large, and planning them was a measurable share of each
+  // batch. (A PgBouncer in transaction mode needs max_prepared_statements, 1.21+.)
   const name = values ? statementName(text) : undefined;
   const result = (await target.query({ name, text, values, types: pgTypes })) as pg.QueryResult | pg.QueryResult[];
   const last = Array.isArray(result) ? result[result.length - 1] : result;
   return (last?.rows ?? []) as Row[];
-}
-
-/**
- * Parameterized statements run as named prepared statements, so each connection
- * parses and plans a statement once instead of on every call: the claim, finish
- * and event statements are large, and planning them was a measurable share of
- * each batch. The name is a hash of the text, so every connection of every node
- * agrees on it, and the set of names is bounded by the statements in this code.
- * (A PgBouncer in transaction mode needs max_prepared_statements, 1.21+.)
- */
-const names = new Map<string, string>();
-function statementName(text: string): string {
-  let name = names.get(text);
-  if (!name) {
-    name = `apflow_${createHash("sha1").update(text).digest("hex").slice(0, 16)}`;
-    names.set(text, name);
-  }
-  return name;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -7,17 +7,18 @@
  * happens.
  */
 import type { PGlite, Transaction } from "@electric-sql/pglite";
+import { preparedStatements, type RunPrepared } from "./pglite-prepared.js";
 import type { Sql } from "./sql.js";
 
+/** One statement: prepared when it has parameters, else the simple query protocol. */
 async function run<Row>(
   target: PGlite | Transaction,
+  runPrepared: RunPrepared,
+  inTransaction: boolean,
   text: string,
   params: readonly unknown[] | undefined,
 ): Promise<Row[]> {
-  if (params && params.length > 0) {
-    const result = await target.query<Row>(text, [...params]);
-    return result.rows;
-  }
+  if (params && params.length > 0) return runPrepared<Row>(text, params, inTransaction);
   // Like pg without parameters: the simple query protocol, several statements
   // allowed, the rows of the last one returned.
   const results = await target.exec(text);
@@ -30,6 +31,7 @@ function yieldToEventLoop(): Promise<void> {
 
 /** Wraps a PGlite instance. The Sql takes ownership: `close()` closes it (once). */
 export function createPgliteSql(db: PGlite): Sql {
+  const runPrepared = preparedStatements(db);
   return {
     dialect: "pglite",
     // PGlite settles its promises without returning to the event loop: a chain of
@@ -37,11 +39,20 @@ export function createPgliteSql(db: PGlite): Sql {
     // and the engine's outcome flush. Yield once per statement or transaction.
     async query(text, params) {
       await yieldToEventLoop();
-      return run(db, text, params);
+      return run(db, runPrepared, false, text, params);
     },
     async transaction(fn) {
       await yieldToEventLoop();
-      return db.transaction((tx) => fn({ query: (text, params) => run(tx, text, params) }));
+      return db.transaction((tx) =>
+        fn({
+          query: (text, params) => {
+            // As PGlite's own tx.query: once the transaction ended, running on the
+            // database without its lock could land in another caller's transaction.
+            if (tx.closed) throw new Error("Transaction is closed");
+            return run(tx, runPrepared, true, text, params);
+          },
+        }),
+      );
     },
     async listen(channel, onMessage) {
       // One in-process connection: notifications never get lost, so no reconnects.

@@ -60,6 +60,59 @@ describe.each(["pglite", "postgres"] as const)("Sql on %s", (kind) => {
     ).rejects.toThrow(/no_such_table/);
     expect(await sql.query("SELECT v FROM tx_rollback")).toEqual([]);
   });
+
+  it("prepares a statement with parameters once per connection and reuses it", async () => {
+    const text = "SELECT $1::int + 1 AS v";
+    const prepared = await sql.transaction(async (tx) => {
+      for (let i = 0; i < 3; i++) expect(await tx.query(text, [i])).toEqual([{ v: i + 1 }]);
+      return tx.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = $1 AND NOT from_sql",
+        [text],
+      );
+    });
+    expect(prepared).toEqual([{ n: 1 }]);
+  });
+
+  it("answers a bad value with the database's error and runs the statement again afterwards", async () => {
+    const text = "SELECT $1::jsonb -> 'a' AS a";
+    await expect(sql.query(text, ["{not json"])).rejects.toMatchObject({ code: "22P02" });
+    expect(await sql.query(text, ['{"a": 1}'])).toEqual([{ a: 1 }]);
+    await expect(sql.transaction((tx) => tx.query(text, ["{not json"]))).rejects.toMatchObject({ code: "22P02" });
+    expect(await sql.transaction((tx) => tx.query(text, ['{"a": 2}']))).toEqual([{ a: 2 }]);
+  });
+
+  it("never runs a statement of its own inside another caller's open transaction", async () => {
+    await sql.query("CREATE TABLE IF NOT EXISTS tx_isolated (v int)");
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let inserted!: () => void;
+    const didInsert = new Promise<void>((resolve) => {
+      inserted = resolve;
+    });
+    let committed = false;
+    const open = sql
+      .transaction(async (tx) => {
+        await tx.query("INSERT INTO tx_isolated VALUES ($1)", [7]);
+        inserted();
+        await released;
+      })
+      .then(() => {
+        committed = true;
+      });
+    await didInsert;
+    const outside = sql
+      .query<{ n: number }>("SELECT count(*)::int AS n FROM tx_isolated WHERE v = $1", [7])
+      .then(([row]) => ({ n: row!.n, committed }));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    release();
+    await open;
+    // PostgreSQL answers from another connection at once (nothing committed yet);
+    // PGlite, one connection, waits for the commit. Seeing the row uncommitted would
+    // mean the statement ran inside the other transaction.
+    expect(await outside).toEqual(kind === "postgres" ? { n: 0, committed: false } : { n: 1, committed: true });
+  });
 });
 
 describe("Sql on postgres: retries", () => {
