@@ -299,15 +299,21 @@ export class SqlTaskStore implements TaskStore {
       const doomed = planDelete(index, taskId);
       const root = index.get(taskId);
       if (root.parentId === null) {
-        // Neither events nor tasks have a foreign key to the tree row (each cost a
-        // check per row written), so they go explicitly; dependency rows cascade.
+        // No row refers to another through a foreign key (each cost a check per row
+        // written: see the tree_insert_checks migration), so every table is cleared here.
         await tx.query("DELETE FROM task_events WHERE tree_id = $1", [root.treeId]);
+        await tx.query("DELETE FROM task_dependencies d USING tasks t WHERE t.tree_id = $1 AND d.task_id = t.id", [
+          root.treeId,
+        ]);
         await tx.query("DELETE FROM tasks WHERE tree_id = $1", [root.treeId]);
         await tx.query("DELETE FROM task_trees WHERE id = $1", [root.treeId]);
         return;
       }
       const ids = doomed.map((t) => t.id);
       await tx.query("DELETE FROM task_events WHERE task_id = ANY($1::text[])", [ids]);
+      // planDelete refused the subtree if a task outside depends on it, so its edges
+      // are the ones from its own tasks.
+      await tx.query("DELETE FROM task_dependencies WHERE task_id = ANY($1::text[])", [ids]);
       await tx.query("DELETE FROM tasks WHERE id = ANY($1::text[])", [ids]);
       await tx.query("UPDATE task_trees SET open_tasks = open_tasks - $2 WHERE id = $1", [root.treeId, doomed.length]);
     });
