@@ -7,23 +7,8 @@
  * happens.
  */
 import type { PGlite, Transaction } from "@electric-sql/pglite";
-import { preparedStatements, type RunPrepared } from "./pglite-prepared.js";
+import { preparedStatements } from "./pglite-prepared.js";
 import type { Sql } from "./sql.js";
-
-/** One statement: prepared when it has parameters, else the simple query protocol. */
-async function run<Row>(
-  target: PGlite | Transaction,
-  runPrepared: RunPrepared,
-  inTransaction: boolean,
-  text: string,
-  params: readonly unknown[] | undefined,
-): Promise<Row[]> {
-  if (params && params.length > 0) return runPrepared<Row>(text, params, inTransaction);
-  // Like pg without parameters: the simple query protocol, several statements
-  // allowed, the rows of the last one returned.
-  const results = await target.exec(text);
-  return (results[results.length - 1]?.rows ?? []) as Row[];
-}
 
 function yieldToEventLoop(): Promise<void> {
   return new Promise<void>((resolve) => setImmediate(resolve));
@@ -32,6 +17,20 @@ function yieldToEventLoop(): Promise<void> {
 /** Wraps a PGlite instance. The Sql takes ownership: `close()` closes it (once). */
 export function createPgliteSql(db: PGlite): Sql {
   const runPrepared = preparedStatements(db);
+
+  /** One statement, on the database or in a transaction (`tx`). */
+  async function run<Row>(
+    target: PGlite | Transaction,
+    text: string,
+    params: readonly unknown[] | undefined,
+  ): Promise<Row[]> {
+    if (params && params.length > 0) return runPrepared<Row>(text, params, target !== db);
+    // Like pg without parameters: the simple query protocol, several statements
+    // allowed, the rows of the last one returned.
+    const results = await target.exec(text);
+    return (results[results.length - 1]?.rows ?? []) as Row[];
+  }
+
   return {
     dialect: "pglite",
     // PGlite settles its promises without returning to the event loop: a chain of
@@ -39,7 +38,7 @@ export function createPgliteSql(db: PGlite): Sql {
     // and the engine's outcome flush. Yield once per statement or transaction.
     async query(text, params) {
       await yieldToEventLoop();
-      return run(db, runPrepared, false, text, params);
+      return run(db, text, params);
     },
     async transaction(fn) {
       await yieldToEventLoop();
@@ -49,7 +48,7 @@ export function createPgliteSql(db: PGlite): Sql {
             // As PGlite's own tx.query: once the transaction ended, running on the
             // database without its lock could land in another caller's transaction.
             if (tx.closed) throw new Error("Transaction is closed");
-            return run(tx, runPrepared, true, text, params);
+            return run(tx, text, params);
           },
         }),
       );
